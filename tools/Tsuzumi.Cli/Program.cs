@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Tsuzumi.Cli.Commands;
+
+var root = new RootCommand("tsuzumi — a constellation of small specialised LLMs")
+{
+    DoctorCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();

@@ -6,7 +6,7 @@ public static class RepositoryPaths
     /// <summary>Environment variable that overrides the location of the shared data folder.</summary>
     public const string SharedDirectoryVariable = "TSUZUMI_SHARED_DIR";
 
-    /// <summary>The repository root: the nearest folder above the test assembly holding the solution file.</summary>
+    /// <summary>The repository root: recorded at build time, else the nearest folder above the test assembly holding the solution file.</summary>
     public static string Root { get; } = FindRoot();
 
     /// <summary>The shared data folder: <c>$TSUZUMI_SHARED_DIR</c>, else <c>../shared</c> beside the repository.</summary>
@@ -26,6 +26,10 @@ public static class RepositoryPaths
 
     private static string FindRoot()
     {
+        var recorded = typeof(RepositoryPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(attribute => attribute.Key == "RepositoryRoot")?.Value;
+        if (recorded is not null && File.Exists(Path.Combine(recorded, "Tsuzumi.Constellation.sln"))) return Path.GetFullPath(recorded);
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
             if (File.Exists(Path.Combine(directory.FullName, "Tsuzumi.Constellation.sln"))) return directory.FullName;

@@ -1,0 +1,75 @@
+using TorchSharp;
+using Tsuzumi.Inference.Formats;
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Model;
+
+/// <summary>
+/// A Llama-family causal language model: <c>model.*</c> plus the output head <c>lm_head</c>
+/// (absent when tied to the embeddings). Weights are frozen; all inference runs without autograd.
+/// </summary>
+public sealed class LlamaForCausalLM : nn.Module
+{
+#pragma warning disable IDE1006 // field names are checkpoint keys
+    private readonly LlamaModel model;
+    private readonly LinearProjection? lm_head; // hidden → vocab; null when tied
+#pragma warning restore IDE1006
+    private readonly RotaryEmbedding rope;
+
+    public LlamaForCausalLM(LlamaConfig config, ScalarType dtype) : base("LlamaForCausalLM")
+    {
+        config.Validate();
+        Config = config;
+        DType = dtype;
+        model = new LlamaModel("model", config, dtype);
+        if (!config.TieWordEmbeddings) lm_head = new LinearProjection("lm_head", config.HiddenSize, config.VocabSize, false, dtype);
+        rope = new RotaryEmbedding(config);
+        RegisterComponents();
+    }
+
+    public LlamaConfig Config { get; }
+
+    /// <summary>The compute and storage dtype of the weights and activations (fp32 or bf16).</summary>
+    public ScalarType DType { get; }
+
+    public LlamaModel Decoder => model;
+
+    /// <summary>A fresh, empty cache for one sequence.</summary>
+    public KvCache CreateCache() => new(Config, DType);
+
+    /// <summary>
+    /// Runs new tokens [batch, seq] (int64) through the model, appending to each row's cache, and returns fp32
+    /// logits [batch, seq, vocab] — or [batch, 1, vocab] for the last position only when <paramref name="lastOnly"/>.
+    /// Every row must bring the same number of new tokens.
+    /// </summary>
+    public Tensor Forward(Tensor tokenIds, IReadOnlyList<KvCache> caches, bool lastOnly = true)
+    {
+        if (tokenIds.shape[0] != caches.Count)
+            throw new ArgumentException($"{tokenIds.shape[0]} rows of tokens but {caches.Count} caches");
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var sequence = tokenIds.shape[1];
+        foreach (var cache in caches)
+        {
+            if (cache.Length + sequence > cache.MaxLength) throw new ContextWindowExceededException(cache.Length + sequence, cache.MaxLength);
+        }
+        var starts = tensor(caches.Select(cache => cache.Length).ToArray()).unsqueeze(1); // [batch, 1]
+        var positions = starts + arange(sequence).unsqueeze(0);                            // [batch, seq]
+        var hidden = model.Forward(tokenIds, caches, positions, rope);
+        foreach (var cache in caches) cache.Advance(sequence);
+        if (lastOnly) hidden = hidden[TensorIndex.Colon, TensorIndex.Slice(-1)];
+        var logits = lm_head is null
+            ? nn.functional.linear(hidden, model.Embeddings.Weight)
+            : lm_head.Forward(hidden);
+        return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Builds the model and fills every parameter from <paramref name="checkpoint"/>; see <see cref="CheckpointLoader"/>.</summary>
+    public static LlamaForCausalLM Load(Checkpoint checkpoint, ScalarType dtype) => CheckpointLoader.Load(checkpoint, dtype);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) rope.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Model;
+
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)).</summary>
+public sealed class Mlp : nn.Module
+{
+#pragma warning disable IDE1006 // field names are checkpoint keys
+    private readonly LinearProjection gate_proj; // hidden → intermediate
+    private readonly LinearProjection up_proj;   // hidden → intermediate
+    private readonly LinearProjection down_proj; // intermediate → hidden
+#pragma warning restore IDE1006
+
+    public Mlp(string name, LlamaConfig config, ScalarType dtype) : base(name)
+    {
+        gate_proj = new LinearProjection("gate_proj", config.HiddenSize, config.IntermediateSize, false, dtype);
+        up_proj = new LinearProjection("up_proj", config.HiddenSize, config.IntermediateSize, false, dtype);
+        down_proj = new LinearProjection("down_proj", config.IntermediateSize, config.HiddenSize, false, dtype);
+        RegisterComponents();
+    }
+
+    public IEnumerable<(string Name, LinearProjection Projection)> Projections =>
+        new[] { ("gate_proj", gate_proj), ("up_proj", up_proj), ("down_proj", down_proj) };
+
+    /// <summary>[.., hidden] → [.., hidden].</summary>
+    public Tensor Forward(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var activated = nn.functional.silu(gate_proj.Forward(hidden)) * up_proj.Forward(hidden);
+        return down_proj.Forward(activated).MoveToOuterDisposeScope();
+    }
+}

@@ -63,8 +63,9 @@ public sealed class KvCache : IDisposable
         var capacity = current?.shape[2] ?? 0;
         if (needed <= capacity) return;
         var grown = Math.Min(MaxLength, Math.Max(needed, Math.Max(InitialCapacity, capacity * 2)));
-        var newKeys = zeros(new[] { 1, kvHeads, grown, headDim }, dtype: dtype);
-        var newValues = zeros(new[] { 1, kvHeads, grown, headDim }, dtype: dtype);
+        // The cache outlives the forward pass that grows it: keep its storage out of that pass's dispose scope.
+        var newKeys = zeros(new[] { 1, kvHeads, grown, headDim }, dtype: dtype).DetachFromDisposeScope();
+        var newValues = zeros(new[] { 1, kvHeads, grown, headDim }, dtype: dtype).DetachFromDisposeScope();
         if (current is not null)
         {
             newKeys[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, capacity)] = current;

@@ -59,7 +59,7 @@ public sealed class RotaryEmbedding : IDisposable
         Tensor rotated;
         if (layout == RopeLayout.AdjacentPairs)
         {
-            var pairs = input.unflatten(-1, new long[] { -1, 2 }); // [.., headDim/2, 2]
+            var pairs = input.unflatten(input.dim() - 1, new long[] { -1, 2 }); // [.., headDim/2, 2]
             var even = pairs.select(-1, 0);
             var odd = pairs.select(-1, 1);
             rotated = stack(new[] { even * c - odd * s, even * s + odd * c }, -1).flatten(-2);

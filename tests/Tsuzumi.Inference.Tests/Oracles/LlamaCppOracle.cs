@@ -21,6 +21,11 @@ public sealed class LlamaCppOracle : IDisposable
             GpuLayerCount = 0,
             Threads = 1,
             BatchSize = contextSize,
+            // llama.cpp keeps its KV cache in F16 by default; F32 makes it an exact-arithmetic reference.
+            TypeK = GGMLType.GGML_TYPE_F32,
+            TypeV = GGMLType.GGML_TYPE_F32,
+            // Its CPU flash-attention kernel accumulates in F16; the plain path is fp32 throughout.
+            FlashAttention = false,
         };
         weights = LLamaWeights.LoadFromFile(parameters);
     }

@@ -252,6 +252,8 @@ public static partial class GgufCheckpointReader
     {
         if (!file.Metadata.TryGetValue(key, out var value)) return null;
         var id = Integer(file, key, value);
+        // llama.cpp writes -1 (as uint32 0xFFFFFFFF) for "no such token", e.g. stories260K's padding id.
+        if (id is -1 or uint.MaxValue) return null;
         if (id < 0 || id >= tokenCount) throw new ModelFormatException(file.Path, key, $"token id {id} is outside the vocabulary of {tokenCount}");
         return (int)id;
     }

@@ -251,6 +251,8 @@ public static partial class GgufCheckpointReader
     private static int? TokenId(GgufFile file, string key, int tokenCount)
     {
         if (!file.Metadata.TryGetValue(key, out var value)) return null;
+        // llama.cpp's converters write −1 (as UInt32 0xFFFFFFFF) for "no such token".
+        if (value.Value is uint.MaxValue or -1 or ulong.MaxValue or -1L) return null;
         var id = Integer(file, key, value);
         if (id < 0 || id >= tokenCount) throw new ModelFormatException(file.Path, key, $"token id {id} is outside the vocabulary of {tokenCount}");
         return (int)id;

@@ -251,6 +251,8 @@ public static partial class GgufCheckpointReader
     private static int? TokenId(GgufFile file, string key, int tokenCount)
     {
         if (!file.Metadata.TryGetValue(key, out var value)) return null;
+        // llama.cpp's converters write −1 (as UInt32 0xFFFFFFFF) for "no such token".
+        if (value.Value is uint.MaxValue or -1 or ulong.MaxValue or -1L) return null;
         var id = Integer(file, key, value);
         // llama.cpp writes -1 (as uint32 0xFFFFFFFF) for "no such token", e.g. stories260K's padding id.
         if (id is -1 or uint.MaxValue) return null;

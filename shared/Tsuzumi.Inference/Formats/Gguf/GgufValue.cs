@@ -82,10 +82,13 @@ public sealed class GgufValue : IEquatable<GgufValue>
         _ => throw Mismatch("an integer that fits in 64 bits"),
     };
 
-    /// <summary>Float32 or Float64 (and integers, which some converters write for float keys).</summary>
+    /// <summary>
+    /// Float32 or Float64 (and integers, which some converters write for float keys). A Float32 widens through its
+    /// shortest decimal form, so an epsilon stored as 1e-5f reads as 1e-5 rather than 9.99999974e-6.
+    /// </summary>
     public double AsDouble() => Value switch
     {
-        float v => v,
+        float v => double.Parse(v.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
         double v => v,
         _ when Type is not (GgufValueType.Bool or GgufValueType.String or GgufValueType.Array) => AsInt64(),
         _ => throw Mismatch("a number"),

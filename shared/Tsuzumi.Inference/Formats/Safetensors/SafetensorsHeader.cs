@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Tsuzumi.Inference.Formats.Safetensors;
 
@@ -21,6 +22,9 @@ public sealed record SafetensorsHeader(IReadOnlyDictionary<string, string> Metad
     /// <returns>Tensors in data-offset order.</returns>
     public static SafetensorsHeader Parse(string path, ReadOnlySpan<byte> json, long dataLength)
     {
+        // JsonDocument defers UTF-8 checks of strings until they are read; check once, up front (the reference does too).
+        if (!Utf8.IsValid(json))
+            throw new ModelFormatException(path, null, "header is not valid UTF-8");
         JsonDocument document;
         try
         {

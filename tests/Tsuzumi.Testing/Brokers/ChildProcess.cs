@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Tsuzumi.Testing.Brokers;
+
+/// <summary>
+/// A server process started by a fixture: its stdout and stderr go to a log file, it is stopped with SIGTERM
+/// (then its whole tree killed if it lingers), and every live one is killed when the test process exits, so
+/// no broker outlives the test run.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+
+    private static readonly ConcurrentDictionary<ChildProcess, byte> Live = new();
+
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly object _logLock = new();
+    private bool _forgotten;
+
+    static ChildProcess()
+    {
+        // Normal exits and Ctrl+C of the test host both raise ProcessExit; a SIGKILLed host cannot clean up.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var child in Live.Keys) child.KillTree();
+        };
+    }
+
+    private ChildProcess(Process process, StreamWriter log, string logPath)
+    {
+        _process = process;
+        _log = log;
+        LogPath = logPath;
+    }
+
+    /// <summary>The operating-system process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Where stdout and stderr are appended.</summary>
+    public string LogPath { get; }
+
+    /// <summary>Whether the process has ended.</summary>
+    public bool HasExited => _forgotten || _process.HasExited;
+
+    /// <summary>
+    /// Starts <paramref name="fileName"/> with exactly <paramref name="environment"/> (nothing inherited, so a
+    /// developer's own RABBITMQ_* settings cannot leak in) and appends its output to <paramref name="logPath"/>.
+    /// </summary>
+    public static ChildProcess Start(
+        string fileName,
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string> environment,
+        string workingDirectory,
+        string logPath)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardInput = true, // closed at once: servers must not wait on the test host's stdin
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
+        startInfo.Environment.Clear();
+        foreach (var (name, value) in environment) startInfo.Environment[name] = value;
+
+        var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var process = new Process { StartInfo = startInfo };
+        var child = new ChildProcess(process, log, logPath);
+        process.OutputDataReceived += (_, line) => child.AppendLog(line.Data);
+        process.ErrorDataReceived += (_, line) => child.AppendLog(line.Data);
+        try
+        {
+            process.Start();
+        }
+        catch
+        {
+            log.Dispose();
+            process.Dispose();
+            throw;
+        }
+        Live[child] = 0;
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>
+    /// Sends SIGTERM (the servers' graceful stop), waits up to <paramref name="grace"/>, then kills the
+    /// whole process tree. Returns true when the process stopped within the grace period.
+    /// </summary>
+    public async Task<bool> StopAsync(TimeSpan grace)
+    {
+        if (_forgotten) return true;
+        if (_process.HasExited)
+        {
+            Forget();
+            return true;
+        }
+        _ = kill(_process.Id, SigTerm);
+        using var cancellation = new CancellationTokenSource(grace);
+        var graceful = true;
+        try
+        {
+            await _process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            graceful = false;
+        }
+        KillTree(); // also catches grandchildren that outlived a graceful parent
+        Forget();
+        return graceful;
+    }
+
+    /// <summary>Kills the process and every descendant at once; safe to call on an ended process.</summary>
+    public void KillTree()
+    {
+        if (_forgotten) return;
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone: nothing left to kill.
+        }
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines of the captured output.</summary>
+    public string Tail(int lines = 40) => LogTail.Read(LogPath, lines);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(10));
+        _process.Dispose();
+    }
+
+    private void AppendLog(string? line)
+    {
+        if (line is null) return;
+        lock (_logLock)
+        {
+            try { _log.WriteLine(line); }
+            catch (ObjectDisposedException) { /* output that arrives after the stop is dropped */ }
+        }
+    }
+
+    private void Forget()
+    {
+        Live.TryRemove(this, out _);
+        // Lets the redirected output drain into the log; bounded, since an escaped grandchild may hold the pipe.
+        _process.WaitForExit(TimeSpan.FromSeconds(2));
+        lock (_logLock) _log.Dispose();
+        _forgotten = true;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+}

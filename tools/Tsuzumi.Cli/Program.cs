@@ -4,6 +4,7 @@ using Tsuzumi.Cli.Commands;
 var root = new RootCommand("tsuzumi — a constellation of small specialised LLMs")
 {
     DoctorCommand.Create(),
+    GenerateCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

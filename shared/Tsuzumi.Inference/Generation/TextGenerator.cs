@@ -9,8 +9,8 @@ namespace Tsuzumi.Inference.Generation;
 /// <summary>Single-stream generation with a KV cache: prefill the prompt once, then one token per step.</summary>
 public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
 {
-    /// <summary>Generates to the end and returns the text, tokens and timings.</summary>
-    public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default)
+    /// <summary>Generates to the end and returns the text, tokens and timings; <paramref name="onToken"/> sees each token as it comes.</summary>
+    public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default, Action<GeneratedToken>? onToken = null)
     {
         var tokens = new List<GeneratedToken>();
         var text = new StringBuilder();
@@ -18,6 +18,7 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
         {
             tokens.Add(token);
             text.Append(token.Text);
+            onToken?.Invoke(token);
         }, cancellation);
         return new GenerationResult(text.ToString(), tokens, outcome.Reason, request.PromptTokens.Count, outcome.Prefill, outcome.Decode);
     }

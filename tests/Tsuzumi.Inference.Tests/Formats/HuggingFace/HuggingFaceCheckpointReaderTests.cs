@@ -26,7 +26,7 @@ public sealed class HuggingFaceCheckpointReaderTests : IDisposable
 
         Assert.Equal(config with { HeadDim = 8 }, checkpoint.Config); // the writer spells head_dim out
         Assert.Equal(tensors.Count, checkpoint.Tensors.Count);
-        Assert.Equal(2 + 2 * 11 + 1, checkpoint.Tensors.Count);
+        Assert.Equal(1 + 2 * 9 + 2, checkpoint.Tensors.Count); // embeddings, 9 per layer, final norm, lm_head
         foreach (var (name, shape, values) in tensors)
         {
             Assert.Equal(shape, checkpoint.Tensors[name].Shape);

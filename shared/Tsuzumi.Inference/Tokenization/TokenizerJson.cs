@@ -15,7 +15,7 @@ namespace Tsuzumi.Inference.Tokenization;
 public static class TokenizerJson
 {
     /// <param name="tokenizerConfigPath">tokenizer_config.json; when null, the one beside <paramref name="path"/> is used if present.</param>
-    public static ITokenizer Load(string path, string? tokenizerConfigPath = null)
+    public static PipelineTokenizer Load(string path, string? tokenizerConfigPath = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new ModelFormatException(path, null, "file not found");

@@ -15,8 +15,8 @@ public sealed record BrokerFixtureOptions
     /// <summary>The local server executable; <c>null</c> means the Debian package's path for that broker.</summary>
     public string? LocalServerPath { get; init; }
 
-    /// <summary>How long a local server or container may take to accept its first client.</summary>
-    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long a local server or container may take to accept its first client (RabbitMQ boots in ~6 s on an idle 2-core box, far slower on a loaded one).</summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>How long a broker named by URL may take to answer before the fixture fails.</summary>
     public TimeSpan ExternalBrokerTimeout { get; init; } = TimeSpan.FromSeconds(15);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -6,28 +5,18 @@ namespace Tsuzumi.Testing.Brokers;
 
 /// <summary>
 /// A server process started by a fixture: its stdout and stderr go to a log file, it is stopped with SIGTERM
-/// (then its whole tree killed if it lingers), and every live one is killed when the test process exits, so
-/// no broker outlives the test run.
+/// (then its whole tree killed if it lingers), and every live one is killed when the test process exits
+/// (<see cref="ExitCleanup"/>), so no broker outlives the test run.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
-
-    private static readonly ConcurrentDictionary<ChildProcess, byte> Live = new();
+    private const int SigKill = 9;
 
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly object _logLock = new();
     private bool _forgotten;
-
-    static ChildProcess()
-    {
-        // Normal exits and Ctrl+C of the test host both raise ProcessExit; a SIGKILLed host cannot clean up.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var child in Live.Keys) child.KillTree();
-        };
-    }
 
     private ChildProcess(Process process, StreamWriter log, string logPath)
     {
@@ -83,7 +72,7 @@ public sealed class ChildProcess : IAsyncDisposable
             process.Dispose();
             throw;
         }
-        Live[child] = 0;
+        ExitCleanup.Track(child);
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -102,18 +91,16 @@ public sealed class ChildProcess : IAsyncDisposable
             Forget();
             return true;
         }
+        // Taken before the signal: a parent that exits gracefully can orphan children the tree kill no longer sees.
+        var descendants = ProcessTree.Descendants(_process.Id);
         _ = kill(_process.Id, SigTerm);
-        using var cancellation = new CancellationTokenSource(grace);
-        var graceful = true;
-        try
-        {
-            await _process.WaitForExitAsync(cancellation.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            graceful = false;
-        }
-        KillTree(); // also catches grandchildren that outlived a graceful parent
+        // Polls for the exit itself: WaitForExitAsync also waits for the end of the output, which a
+        // grandchild holding the pipe can delay past the grace period.
+        var deadline = DateTime.UtcNow + grace;
+        while (!_process.HasExited && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var graceful = _process.HasExited;
+        KillTree();
+        foreach (var descendant in descendants.Where(ProcessTree.IsAlive)) _ = kill(descendant.Id, SigKill);
         Forget();
         return graceful;
     }
@@ -153,7 +140,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     private void Forget()
     {
-        Live.TryRemove(this, out _);
+        ExitCleanup.Untrack(this);
         // Lets the redirected output drain into the log; bounded, since an escaped grandchild may hold the pipe.
         _process.WaitForExit(TimeSpan.FromSeconds(2));
         lock (_logLock) _log.Dispose();

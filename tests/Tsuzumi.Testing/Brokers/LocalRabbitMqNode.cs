@@ -61,7 +61,7 @@ public sealed class LocalRabbitMqNode : IAsyncDisposable
     public static async Task<LocalRabbitMqNode> StartNewAsync(string serverPath, TimeSpan startupTimeout, CancellationToken cancellationToken = default)
     {
         var ports = FreeLoopbackPorts.Take(3);
-        var baseDirectory = Directory.CreateTempSubdirectory("tsuzumi-rabbitmq-").FullName;
+        var baseDirectory = ExitCleanup.CreateScratchDirectory("tsuzumi-rabbitmq-");
         var node = new LocalRabbitMqNode(serverPath, startupTimeout, baseDirectory, ports[0], ports[1], ports[2]);
         try
         {
@@ -137,7 +137,7 @@ public sealed class LocalRabbitMqNode : IAsyncDisposable
             await _epmd.DisposeAsync();
             _epmd = null;
         }
-        DeleteDirectory(BaseDirectory);
+        ExitCleanup.DeleteDirectory(BaseDirectory);
     }
 
     private async Task PrepareDirectoryAsync(CancellationToken cancellationToken)
@@ -225,22 +225,6 @@ public sealed class LocalRabbitMqNode : IAsyncDisposable
             {
                 throw new BrokerFixtureException(
                     $"{name} did not listen on 127.0.0.1:{port} ({exception.Message}); last lines of {process.LogPath}:\n{process.Tail()}", exception);
-            }
-        }
-    }
-
-    private static void DeleteDirectory(string path)
-    {
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            try
-            {
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-                return;
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-            {
-                Thread.Sleep(200); // a just-killed process may still be closing files
             }
         }
     }

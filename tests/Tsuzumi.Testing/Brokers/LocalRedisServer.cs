@@ -42,7 +42,7 @@ public sealed class LocalRedisServer : IAsyncDisposable
     public static async Task<LocalRedisServer> StartNewAsync(string serverPath, TimeSpan startupTimeout, CancellationToken cancellationToken = default)
     {
         var server = new LocalRedisServer(serverPath, startupTimeout,
-            Directory.CreateTempSubdirectory("tsuzumi-redis-").FullName, FreeLoopbackPorts.Take(1)[0]);
+            ExitCleanup.CreateScratchDirectory("tsuzumi-redis-"), FreeLoopbackPorts.Take(1)[0]);
         try
         {
             await server.StartAsync(cancellationToken);
@@ -101,14 +101,7 @@ public sealed class LocalRedisServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        try
-        {
-            if (Directory.Exists(BaseDirectory)) Directory.Delete(BaseDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner; nothing in it is needed.
-        }
+        ExitCleanup.DeleteDirectory(BaseDirectory);
     }
 
     /// <summary>

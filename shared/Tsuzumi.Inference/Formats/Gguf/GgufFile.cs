@@ -113,6 +113,16 @@ public sealed class GgufFile : IDisposable
     /// <summary>Reads a GGUF image held in memory; <paramref name="name"/> stands in for the path in errors.</summary>
     public static GgufFile Read(ReadOnlyMemory<byte> bytes, string name = "<memory>") => new(GgufByteSource.FromMemory(bytes), name);
 
+    /// <summary>Reads a whole GGUF image from a stream into memory (files over 2 GiB should be opened by path instead).</summary>
+    public static GgufFile Read(Stream stream, string name = "<stream>")
+    {
+        if (stream.CanSeek && stream.Length - stream.Position > Array.MaxLength)
+            throw new ModelFormatException(name, null, "too large to read into memory; open it by path");
+        using var copy = stream.CanSeek ? new MemoryStream((int)(stream.Length - stream.Position)) : new MemoryStream();
+        stream.CopyTo(copy);
+        return Read(copy.GetBuffer().AsMemory(0, (int)copy.Length), name);
+    }
+
     public bool TryGetTensor(string name, out GgufTensorInfo info) => tensorsByName.TryGetValue(name, out info!);
 
     public GgufTensorInfo GetTensor(string name) =>

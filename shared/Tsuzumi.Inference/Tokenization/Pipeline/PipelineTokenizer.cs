@@ -6,7 +6,7 @@ namespace Tsuzumi.Inference.Tokenization.Pipeline;
 /// The HF <c>tokenizers</c> pipeline: added tokens are cut out of the raw text, the rest is normalized, pre-tokenized and
 /// run through the model; the post-processor adds BOS/EOS. Decoding runs the decoder chain token by token.
 /// </summary>
-internal sealed class PipelineTokenizer : ITokenizer
+public sealed class PipelineTokenizer : ITokenizer
 {
     private readonly ITokenModel _model;
     private readonly ITextNormalizer? _normalizer;
@@ -19,7 +19,7 @@ internal sealed class PipelineTokenizer : ITokenizer
     private readonly int[] _suffixIds;
     private readonly HashSet<int> _endOfGeneration;
 
-    public PipelineTokenizer(ITokenModel model, ITextNormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenDecoder? decoder,
+    internal PipelineTokenizer(ITokenModel model, ITextNormalizer? normalizer, IPreTokenizer? preTokenizer, ITokenDecoder? decoder,
         IReadOnlyList<AddedToken> addedTokens, int[] prefixIds, int[] suffixIds, int? bosId, int? eosId)
     {
         _model = model;

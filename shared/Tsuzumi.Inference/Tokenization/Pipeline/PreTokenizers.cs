@@ -43,7 +43,7 @@ internal sealed class RegexSplitPreTokenizer(Regex pattern, SplitBehavior behavi
             if (position < piece.Text.Length) spans.Add((position, piece.Text.Length - position, invert));
             Place(piece, spans, behavior, result);
         }
-        return result;
+        return SurrogateSafe.Rejoin(result);
     }
 
     /// <summary>HF's <c>SplitDelimiterBehavior</c>, including how runs of consecutive matches are merged.</summary>

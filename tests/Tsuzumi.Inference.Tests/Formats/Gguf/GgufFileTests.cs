@@ -58,6 +58,10 @@ public sealed class GgufFileTests
         foreach (var key in fromDisk.MetadataKeys) Assert.Equal(fromDisk.Metadata[key], fromMemory.Metadata[key]);
         Assert.Equal(fromDisk.Tensors, fromMemory.Tensors, (a, b) => a.Name == b.Name && a.Offset == b.Offset && a.Dimensions.SequenceEqual(b.Dimensions));
         Assert.Equal(fromDisk.ReadFloat32("output.weight"), fromMemory.ReadFloat32("output.weight"));
+
+        using var stream = new MemoryStream(bytes);
+        using var fromStream = GgufFile.Read(stream, "stories.gguf");
+        Assert.Equal(fromDisk.ReadFloat32("blk.3.ffn_down.weight"), fromStream.ReadFloat32("blk.3.ffn_down.weight"));
     }
 
     [Fact]

@@ -100,8 +100,10 @@ public sealed class SentencePieceBpeTokenizer : ITokenizer
         var first = true;
         foreach (var id in ids)
         {
-            // Like llama_detokenize: the first id consumes the leading-space strip even when it renders nothing.
-            if (!(skipSpecialTokens && IsSpecial(id))) bytes.AddRange(TokenBytes(id, first));
+            // The first rendered piece loses its leading space. Unlike llama_detokenize, a skipped BOS does not use up
+            // that strip, so [BOS, ▁Hello] reads "Hello" (as SentencePiece and HF decode it), not " Hello".
+            if (skipSpecialTokens && IsSpecial(id)) { CheckId(id); continue; }
+            bytes.AddRange(TokenBytes(id, first));
             first = false;
         }
         return Encoding.UTF8.GetString(bytes.ToArray());

@@ -129,6 +129,16 @@ public sealed class SentencePieceBpeTokenizerTests : IClassFixture<SentencePiece
     }
 
     [Fact]
+    public void A_leading_bos_is_skipped_without_keeping_the_first_words_space()
+    {
+        var ids = _model.Ours.Encode("Hello world", addSpecialTokens: true);
+        Assert.Equal(1, ids[0]);
+        Assert.Equal("Hello world", _model.Ours.Decode(ids));
+        // Rendered, the BOS is the first piece, so the word keeps its space (llama.cpp and HF agree).
+        Assert.Equal("<s> Hello world", _model.Ours.Decode(ids, skipSpecialTokens: false));
+    }
+
+    [Fact]
     public void The_vocabulary_names_its_special_tokens()
     {
         var tokenizer = _model.Ours;

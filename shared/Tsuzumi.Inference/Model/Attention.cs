@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Adapters;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -23,10 +24,11 @@ public sealed class SelfAttention : nn.Module
         kvHeads = config.NumKeyValueHeads;
         headDim = config.ResolvedHeadDim;
         this.layerIndex = layerIndex;
-        q_proj = new LinearProjection("q_proj", config.HiddenSize, heads * headDim, config.AttentionBias, dtype);
-        k_proj = new LinearProjection("k_proj", config.HiddenSize, kvHeads * headDim, config.AttentionBias, dtype);
-        v_proj = new LinearProjection("v_proj", config.HiddenSize, kvHeads * headDim, config.AttentionBias, dtype);
-        o_proj = new LinearProjection("o_proj", heads * headDim, config.HiddenSize, false, dtype);
+        var prefix = $"model.layers.{layerIndex}.self_attn.";
+        q_proj = new LinearProjection("q_proj", prefix + "q_proj", config.HiddenSize, heads * headDim, config.AttentionBias, dtype);
+        k_proj = new LinearProjection("k_proj", prefix + "k_proj", config.HiddenSize, kvHeads * headDim, config.AttentionBias, dtype);
+        v_proj = new LinearProjection("v_proj", prefix + "v_proj", config.HiddenSize, kvHeads * headDim, config.AttentionBias, dtype);
+        o_proj = new LinearProjection("o_proj", prefix + "o_proj", heads * headDim, config.HiddenSize, false, dtype);
         RegisterComponents();
     }
 
@@ -37,14 +39,14 @@ public sealed class SelfAttention : nn.Module
     /// [batch, seq, hidden] → [batch, seq, hidden]. Row b holds new tokens at positions
     /// caches[b].Length .. +seq; projections run batched, attention per row against that row's cache.
     /// </summary>
-    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope)
+    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
     {
         using var scope = NewDisposeScope();
         var batch = hidden.shape[0];
         var sequence = hidden.shape[1];
-        var q = q_proj.Forward(hidden).view(batch, sequence, heads, headDim).transpose(1, 2);   // [b, heads, seq, d]
-        var k = k_proj.Forward(hidden).view(batch, sequence, kvHeads, headDim).transpose(1, 2); // [b, kvHeads, seq, d]
-        var v = v_proj.Forward(hidden).view(batch, sequence, kvHeads, headDim).transpose(1, 2);
+        var q = q_proj.Forward(hidden, adapters).view(batch, sequence, heads, headDim).transpose(1, 2);   // [b, heads, seq, d]
+        var k = k_proj.Forward(hidden, adapters).view(batch, sequence, kvHeads, headDim).transpose(1, 2); // [b, kvHeads, seq, d]
+        var v = v_proj.Forward(hidden, adapters).view(batch, sequence, kvHeads, headDim).transpose(1, 2);
         q = rope.Apply(q, positions);
         k = rope.Apply(k, positions);
 
@@ -55,7 +57,7 @@ public sealed class SelfAttention : nn.Module
             rows[b] = Attend(q[b].unsqueeze(0), keys, values, caches[b].Length);
         }
         var attended = (batch == 1 ? rows[0] : cat(rows, 0)).transpose(1, 2).reshape(batch, sequence, heads * headDim);
-        return o_proj.Forward(attended).MoveToOuterDisposeScope();
+        return o_proj.Forward(attended, adapters).MoveToOuterDisposeScope();
     }
 
     /// <summary>q [1, heads, seq, d] against keys/values [1, kvHeads, total, d]; query i sits at position past + i.</summary>

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Adapters;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -18,7 +19,7 @@ public sealed class DecoderLayer : nn.Module
         input_layernorm = new RmsNorm("input_layernorm", config.HiddenSize, config.RmsNormEps, dtype);
         self_attn = new SelfAttention("self_attn", config, layerIndex, dtype);
         post_attention_layernorm = new RmsNorm("post_attention_layernorm", config.HiddenSize, config.RmsNormEps, dtype);
-        mlp = new Mlp("mlp", config, dtype);
+        mlp = new Mlp("mlp", config, layerIndex, dtype);
         RegisterComponents();
     }
 
@@ -27,10 +28,10 @@ public sealed class DecoderLayer : nn.Module
     public Mlp FeedForward => mlp;
 
     /// <summary>[batch, seq, hidden] → [batch, seq, hidden].</summary>
-    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope)
+    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = hidden + self_attn.Forward(input_layernorm.Forward(hidden), caches, positions, rope);
-        return (afterAttention + mlp.Forward(post_attention_layernorm.Forward(afterAttention))).MoveToOuterDisposeScope();
+        var afterAttention = hidden + self_attn.Forward(input_layernorm.Forward(hidden), caches, positions, rope, adapters);
+        return (afterAttention + mlp.Forward(post_attention_layernorm.Forward(afterAttention), adapters)).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Adapters;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -15,12 +16,16 @@ public sealed class LinearProjection : nn.Module
     private readonly Parameter? bias;  // [out]
 #pragma warning restore IDE1006
 
-    public LinearProjection(string name, long inFeatures, long outFeatures, bool hasBias, ScalarType dtype) : base(name)
+    /// <param name="modulePath">The full checkpoint path (<c>model.layers.3.self_attn.q_proj</c>): adapters are keyed by it.</param>
+    public LinearProjection(string name, string modulePath, long inFeatures, long outFeatures, bool hasBias, ScalarType dtype) : base(name)
     {
+        ModulePath = modulePath;
         weight = new Parameter(empty(outFeatures, inFeatures, dtype: dtype), requires_grad: false);
         if (hasBias) bias = new Parameter(zeros(outFeatures, dtype: dtype), requires_grad: false);
         RegisterComponents();
     }
+
+    public string ModulePath { get; }
 
     public long InFeatures => weight.shape[1];
 
@@ -30,6 +35,12 @@ public sealed class LinearProjection : nn.Module
 
     public Parameter? Bias => bias;
 
-    /// <summary>[.., in] → [.., out].</summary>
-    public Tensor Forward(Tensor input) => nn.functional.linear(input, weight, bias);
+    /// <summary>[batch, seq, in] → [batch, seq, out], plus each row's low-rank adapter corrections when given.</summary>
+    public Tensor Forward(Tensor input, AdapterBatch? adapters = null)
+    {
+        var output = nn.functional.linear(input, weight, bias);
+        var delta = adapters?.Delta(ModulePath, input, OutFeatures);
+        if (delta is null) return output;
+        using (delta) return output.add_(delta);
+    }
 }

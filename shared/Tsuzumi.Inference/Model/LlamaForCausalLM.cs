@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Formats;
 using static TorchSharp.torch;
 
@@ -22,7 +23,7 @@ public sealed class LlamaForCausalLM : nn.Module
         Config = config;
         DType = dtype;
         model = new LlamaModel("model", config, dtype);
-        if (!config.TieWordEmbeddings) lm_head = new LinearProjection("lm_head", config.HiddenSize, config.VocabSize, false, dtype);
+        if (!config.TieWordEmbeddings) lm_head = new LinearProjection("lm_head", "lm_head", config.HiddenSize, config.VocabSize, false, dtype);
         rope = new RotaryEmbedding(config);
         RegisterComponents();
     }
@@ -34,18 +35,25 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public LlamaModel Decoder => model;
 
+    /// <summary>Every linear layer an adapter can target, in layer order.</summary>
+    public IEnumerable<LinearProjection> Projections => model.Layers.SelectMany(layer =>
+        layer.Attention.Projections.Concat(layer.FeedForward.Projections).Select(named => named.Projection));
+
     /// <summary>A fresh, empty cache for one sequence.</summary>
     public KvCache CreateCache() => new(Config, DType);
 
     /// <summary>
     /// Runs new tokens [batch, seq] (int64) through the model, appending to each row's cache, and returns fp32
     /// logits [batch, seq, vocab] — or [batch, 1, vocab] for the last position only when <paramref name="lastOnly"/>.
-    /// Every row must bring the same number of new tokens.
+    /// Every row must bring the same number of new tokens. With <paramref name="adapters"/>, each row adds its own
+    /// LoRA corrections to the frozen base (unmerged serving).
     /// </summary>
-    public Tensor Forward(Tensor tokenIds, IReadOnlyList<KvCache> caches, bool lastOnly = true)
+    public Tensor Forward(Tensor tokenIds, IReadOnlyList<KvCache> caches, bool lastOnly = true, AdapterBatch? adapters = null)
     {
         if (tokenIds.shape[0] != caches.Count)
             throw new ArgumentException($"{tokenIds.shape[0]} rows of tokens but {caches.Count} caches");
+        if (adapters is not null && adapters.RowCount != caches.Count)
+            throw new ArgumentException($"{caches.Count} rows but adapters for {adapters.RowCount}");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var sequence = tokenIds.shape[1];
@@ -55,7 +63,7 @@ public sealed class LlamaForCausalLM : nn.Module
         }
         var starts = tensor(caches.Select(cache => cache.Length).ToArray()).unsqueeze(1); // [batch, 1]
         var positions = starts + arange(sequence).unsqueeze(0);                            // [batch, seq]
-        var hidden = model.Forward(tokenIds, caches, positions, rope);
+        var hidden = model.Forward(tokenIds, caches, positions, rope, adapters);
         foreach (var cache in caches) cache.Advance(sequence);
         if (lastOnly) hidden = hidden[TensorIndex.Colon, TensorIndex.Slice(-1)];
         var logits = lm_head is null

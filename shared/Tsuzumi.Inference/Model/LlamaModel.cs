@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Adapters;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -29,11 +30,11 @@ public sealed class LlamaModel : nn.Module
     public IReadOnlyList<DecoderLayer> Layers => decoderLayers;
 
     /// <summary>[batch, seq] ids → [batch, seq, hidden] final hidden states.</summary>
-    public Tensor Forward(Tensor tokenIds, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope)
+    public Tensor Forward(Tensor tokenIds, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
     {
         using var scope = NewDisposeScope();
         var hidden = embed_tokens.Forward(tokenIds);
-        foreach (var layer in decoderLayers) hidden = layer.Forward(hidden, caches, positions, rope);
+        foreach (var layer in decoderLayers) hidden = layer.Forward(hidden, caches, positions, rope, adapters);
         return norm.Forward(hidden).MoveToOuterDisposeScope();
     }
 

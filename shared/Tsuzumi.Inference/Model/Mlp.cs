@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Adapters;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -12,11 +13,12 @@ public sealed class Mlp : nn.Module
     private readonly LinearProjection down_proj; // intermediate → hidden
 #pragma warning restore IDE1006
 
-    public Mlp(string name, LlamaConfig config, ScalarType dtype) : base(name)
+    public Mlp(string name, LlamaConfig config, int layerIndex, ScalarType dtype) : base(name)
     {
-        gate_proj = new LinearProjection("gate_proj", config.HiddenSize, config.IntermediateSize, false, dtype);
-        up_proj = new LinearProjection("up_proj", config.HiddenSize, config.IntermediateSize, false, dtype);
-        down_proj = new LinearProjection("down_proj", config.IntermediateSize, config.HiddenSize, false, dtype);
+        var prefix = $"model.layers.{layerIndex}.mlp.";
+        gate_proj = new LinearProjection("gate_proj", prefix + "gate_proj", config.HiddenSize, config.IntermediateSize, false, dtype);
+        up_proj = new LinearProjection("up_proj", prefix + "up_proj", config.HiddenSize, config.IntermediateSize, false, dtype);
+        down_proj = new LinearProjection("down_proj", prefix + "down_proj", config.IntermediateSize, config.HiddenSize, false, dtype);
         RegisterComponents();
     }
 
@@ -24,10 +26,10 @@ public sealed class Mlp : nn.Module
         new[] { ("gate_proj", gate_proj), ("up_proj", up_proj), ("down_proj", down_proj) };
 
     /// <summary>[.., hidden] → [.., hidden].</summary>
-    public Tensor Forward(Tensor hidden)
+    public Tensor Forward(Tensor hidden, AdapterBatch? adapters)
     {
         using var scope = NewDisposeScope();
-        var activated = nn.functional.silu(gate_proj.Forward(hidden)) * up_proj.Forward(hidden);
-        return down_proj.Forward(activated).MoveToOuterDisposeScope();
+        var activated = nn.functional.silu(gate_proj.Forward(hidden, adapters)) * up_proj.Forward(hidden, adapters);
+        return down_proj.Forward(activated, adapters).MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,106 @@
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Adapters;
+
+/// <summary>One adapter applied to a row, with its mixing weight (1 = as trained).</summary>
+public sealed record WeightedAdapter(LoraAdapter Adapter, float Weight = 1f);
+
+/// <summary>
+/// The adapters of every row of a batch, for unmerged multi-LoRA serving: the base projection runs once for all
+/// rows, and each row adds Σ wᵢ·sᵢ·(x·Aᵢᵀ)·Bᵢᵀ over its own adapters. Per module the (row, adapter) pairs are
+/// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea), grouped by
+/// rank. The stacks are built once per batch composition and reused by every decode step.
+/// </summary>
+public sealed class AdapterBatch : IDisposable
+{
+    private readonly IReadOnlyList<IReadOnlyList<WeightedAdapter>> rows;
+    private readonly ScalarType dtype;
+    private readonly Dictionary<string, ModuleStacks?> stacks = [];
+    private readonly Lock gate = new();
+
+    /// <param name="rows">Row b's adapters; an empty list means the base model alone.</param>
+    public AdapterBatch(IReadOnlyList<IReadOnlyList<WeightedAdapter>> rows, ScalarType dtype)
+    {
+        this.rows = rows;
+        this.dtype = dtype;
+    }
+
+    public int RowCount => rows.Count;
+
+    /// <summary>True when no row uses any adapter with a non-zero weight.</summary>
+    public bool IsEmpty => rows.All(row => row.All(adapter => adapter.Weight == 0));
+
+    /// <summary>A batch whose rows all run the base model.</summary>
+    public static AdapterBatch None(int rows, ScalarType dtype) =>
+        new(Enumerable.Range(0, rows).Select(_ => (IReadOnlyList<WeightedAdapter>)[]).ToArray(), dtype);
+
+    /// <summary>
+    /// The low-rank correction for <paramref name="modulePath"/> given its input <paramref name="input"/>
+    /// [batch, seq, in]: [batch, seq, out], or null when no row adapts this module.
+    /// </summary>
+    public Tensor? Delta(string modulePath, Tensor input, long outFeatures)
+    {
+        var module = StacksFor(modulePath);
+        if (module is null) return null;
+        using var scope = NewDisposeScope();
+        var delta = zeros(new[] { input.shape[0], input.shape[1], outFeatures }, dtype: input.dtype);
+        foreach (var group in module.Groups)
+        {
+            var gathered = input.index_select(0, group.Rows);                     // [pairs, seq, in]
+            var low = bmm(gathered, group.ATransposed) * group.Scales;            // [pairs, seq, r]
+            delta.index_add_(0, group.Rows, bmm(low, group.BTransposed), 1);      // += [pairs, seq, out]
+        }
+        return delta.MoveToOuterDisposeScope();
+    }
+
+    private ModuleStacks? StacksFor(string modulePath)
+    {
+        lock (gate)
+        {
+            if (stacks.TryGetValue(modulePath, out var cached)) return cached;
+            var pairs = rows
+                .SelectMany((row, index) => row.Where(adapter => adapter.Weight != 0)
+                    .Select(adapter => (Row: index, adapter.Weight, adapter.Adapter, Pair: adapter.Adapter.Get(modulePath, dtype))))
+                .Where(pair => pair.Pair is not null)
+                .ToArray();
+            ModuleStacks? built = null;
+            if (pairs.Length > 0)
+            {
+                var groups = pairs.GroupBy(pair => pair.Pair!.A.shape[0]).Select(group =>
+                {
+                    var members = group.ToArray();
+                    using var scope = NewDisposeScope();
+                    var rowIndex = tensor(members.Select(member => (long)member.Row).ToArray());
+                    var aTransposed = stack(members.Select(member => member.Pair!.A.t()).ToArray());   // [pairs, in, r]
+                    var bTransposed = stack(members.Select(member => member.Pair!.B.t()).ToArray());   // [pairs, r, out]
+                    var scales = tensor(members.Select(member => (float)(member.Weight * member.Adapter.Scale)).ToArray())
+                        .to(dtype).view(-1, 1, 1);                                                      // [pairs, 1, 1]
+                    return new RankGroup(rowIndex.DetachFromDisposeScope(), aTransposed.contiguous().DetachFromDisposeScope(),
+                        bTransposed.contiguous().DetachFromDisposeScope(), scales.DetachFromDisposeScope());
+                }).ToArray();
+                built = new ModuleStacks(groups);
+            }
+            stacks[modulePath] = built;
+            return built;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            foreach (var group in stacks.Values.Where(module => module is not null).SelectMany(module => module!.Groups))
+            {
+                group.Rows.Dispose();
+                group.ATransposed.Dispose();
+                group.BTransposed.Dispose();
+                group.Scales.Dispose();
+            }
+            stacks.Clear();
+        }
+    }
+
+    private sealed record RankGroup(Tensor Rows, Tensor ATransposed, Tensor BTransposed, Tensor Scales);
+
+    private sealed record ModuleStacks(RankGroup[] Groups);
+}

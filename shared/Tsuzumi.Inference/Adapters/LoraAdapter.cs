@@ -1,0 +1,76 @@
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Adapters;
+
+/// <summary>The low-rank pair of one adapted linear layer: Δy = scale · (x·Aᵀ)·Bᵀ.</summary>
+/// <param name="A">[rank, in]</param>
+/// <param name="B">[out, rank]</param>
+public sealed record LoraPair(Tensor A, Tensor B);
+
+/// <summary>
+/// A LoRA adapter in memory: its identity (id and content version), hyper-parameters and the low-rank pair of
+/// every adapted module, keyed by module path (<c>model.layers.3.self_attn.q_proj</c>). Tensors are fp32.
+/// </summary>
+public sealed class LoraAdapter : IDisposable
+{
+    private readonly Dictionary<string, LoraPair> pairs;
+    private readonly Dictionary<ScalarType, Dictionary<string, LoraPair>> converted = [];
+    private readonly Lock conversionLock = new();
+
+    public LoraAdapter(string id, string version, LoraConfig config, IReadOnlyDictionary<string, LoraPair> pairs)
+    {
+        Id = id;
+        Version = version;
+        Config = config;
+        this.pairs = new Dictionary<string, LoraPair>(pairs);
+        foreach (var pair in this.pairs.Values)
+        {
+            pair.A.DetachFromDisposeScope();
+            pair.B.DetachFromDisposeScope();
+        }
+    }
+
+    public string Id { get; }
+
+    /// <summary>A hash of the adapter's content: two loads of the same files have the same version.</summary>
+    public string Version { get; }
+
+    public LoraConfig Config { get; }
+
+    public double Scale => Config.Scale;
+
+    public IReadOnlyDictionary<string, LoraPair> Pairs => pairs;
+
+    /// <summary>Bytes the adapter's fp32 tensors occupy.</summary>
+    public long SizeInBytes => pairs.Values.Sum(pair => (pair.A.numel() + pair.B.numel()) * sizeof(float));
+
+    /// <summary>The pair for <paramref name="modulePath"/> in <paramref name="dtype"/> (converted once, then cached).</summary>
+    public LoraPair? Get(string modulePath, ScalarType dtype)
+    {
+        if (!pairs.TryGetValue(modulePath, out var pair)) return null;
+        if (dtype == ScalarType.Float32) return pair;
+        lock (conversionLock)
+        {
+            if (!converted.TryGetValue(dtype, out var cache)) converted[dtype] = cache = [];
+            if (!cache.TryGetValue(modulePath, out var result))
+            {
+                result = new LoraPair(pair.A.to(dtype).DetachFromDisposeScope(), pair.B.to(dtype).DetachFromDisposeScope());
+                cache[modulePath] = result;
+            }
+            return result;
+        }
+    }
+
+    public bool IsDisposed { get; private set; }
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        foreach (var pair in pairs.Values.Concat(converted.Values.SelectMany(cache => cache.Values)))
+        {
+            pair.A.Dispose();
+            pair.B.Dispose();
+        }
+    }
+}

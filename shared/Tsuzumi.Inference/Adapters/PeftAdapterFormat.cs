@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Tsuzumi.Inference.Formats;
+using Tsuzumi.Inference.Formats.Safetensors;
+using Tsuzumi.Inference.Model;
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Adapters;
+
+/// <summary>
+/// PEFT's on-disk LoRA layout: <c>adapter_config.json</c> plus <c>adapter_model.safetensors</c> with keys
+/// <c>base_model.model.&lt;module path&gt;.lora_A.weight</c> [r, in] and <c>.lora_B.weight</c> [out, r].
+/// Loading validates against the base model's configuration; saving writes a temp folder, then moves it.
+/// </summary>
+public static class PeftAdapterFormat
+{
+    public const string WeightsFileName = "adapter_model.safetensors";
+    private const string KeyPrefix = "base_model.model.";
+
+    /// <summary>Reads the adapter in <paramref name="directory"/>, checking every tensor against <paramref name="baseConfig"/>.</summary>
+    public static LoraAdapter Load(string directory, LlamaConfig baseConfig, string? id = null)
+    {
+        var configPath = Path.Combine(directory, LoraConfig.FileName);
+        var weightsPath = Path.Combine(directory, WeightsFileName);
+        if (!Directory.Exists(directory)) throw new ModelFormatException(directory, null, "adapter folder not found");
+        if (!File.Exists(configPath)) throw new ModelFormatException(directory, LoraConfig.FileName, "missing");
+        if (!File.Exists(weightsPath)) throw new ModelFormatException(directory, WeightsFileName, "missing");
+
+        var config = LoraConfig.Read(configPath);
+        using var weights = SafetensorsFile.Open(weightsPath);
+        var found = new Dictionary<string, (SafetensorsTensorInfo? A, SafetensorsTensorInfo? B)>();
+        foreach (var tensor in weights.Tensors)
+        {
+            var (modulePath, matrix) = ParseKey(weightsPath, tensor.Name);
+            var (_, target) = ParseModulePath(weightsPath, tensor.Name, modulePath, baseConfig);
+            if (!config.TargetModules.Contains(target))
+                throw new ModelFormatException(weightsPath, tensor.Name, $"module '{target}' is not among the adapter's target_modules");
+            var (inFeatures, outFeatures) = LoraTargets.Shape(baseConfig, target);
+            long[] expected = matrix == "A" ? [config.Rank, inFeatures] : [outFeatures, config.Rank];
+            if (!tensor.Shape.SequenceEqual(expected))
+                throw new ModelFormatException(weightsPath, tensor.Name,
+                    $"shape [{string.Join(", ", tensor.Shape)}] does not fit the base model (expected [{string.Join(", ", expected)}]; is this adapter for another base?)");
+            found.TryGetValue(modulePath, out var entry);
+            found[modulePath] = matrix == "A" ? entry with { A = tensor } : entry with { B = tensor };
+        }
+
+        foreach (var target in config.TargetModules)
+        {
+            for (var layer = 0; layer < baseConfig.NumHiddenLayers; layer++)
+            {
+                var modulePath = LoraTargets.ModulePath(layer, target);
+                if (!found.TryGetValue(modulePath, out var entry) || entry.A is null || entry.B is null)
+                {
+                    var missing = entry.A is null ? "lora_A" : "lora_B";
+                    throw new ModelFormatException(weightsPath, $"{KeyPrefix}{modulePath}.{missing}.weight", "missing tensor");
+                }
+            }
+        }
+
+        var pairs = new Dictionary<string, LoraPair>();
+        try
+        {
+            foreach (var (modulePath, entry) in found)
+            {
+                pairs[modulePath] = new LoraPair(ReadFinite(weights, entry.A!), ReadFinite(weights, entry.B!));
+            }
+        }
+        catch
+        {
+            foreach (var pair in pairs.Values) { pair.A.Dispose(); pair.B.Dispose(); }
+            throw;
+        }
+        return new LoraAdapter(id ?? Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar)), ContentVersion(configPath, weightsPath), config, pairs);
+    }
+
+    /// <summary>Writes <paramref name="adapter"/> into <paramref name="directory"/> (replacing it whole, never half-written).</summary>
+    public static void Save(LoraAdapter adapter, string directory)
+    {
+        var target = Path.GetFullPath(directory);
+        var parent = Path.GetDirectoryName(target) ?? ".";
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            File.WriteAllText(Path.Combine(staging, LoraConfig.FileName),
+                adapter.Config.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            var tensors = adapter.Pairs.OrderBy(pair => pair.Key, StringComparer.Ordinal).SelectMany(pair => new[]
+            {
+                ToWrite($"{KeyPrefix}{pair.Key}.lora_A.weight", pair.Value.A),
+                ToWrite($"{KeyPrefix}{pair.Key}.lora_B.weight", pair.Value.B),
+            });
+            SafetensorsWriter.Write(Path.Combine(staging, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+            ReplaceDirectory(staging, target);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>sha256 of the config and weights files, first 16 hex digits.</summary>
+    public static string ContentVersion(string configPath, string weightsPath)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(File.ReadAllBytes(configPath));
+        using (var stream = File.OpenRead(weightsPath))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, read);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    private static void ReplaceDirectory(string staging, string target)
+    {
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return;
+        }
+        var previous = target + $".old-{Guid.NewGuid():N}";
+        Directory.Move(target, previous);
+        Directory.Move(staging, target);
+        Directory.Delete(previous, recursive: true);
+    }
+
+    private static SafetensorsTensorToWrite ToWrite(string name, Tensor tensor) =>
+        new(name, tensor.shape, SafetensorsDtype.F32, () => tensor.to(ScalarType.Float32).contiguous().data<float>().ToArray());
+
+    private static Tensor ReadFinite(SafetensorsFile file, SafetensorsTensorInfo info)
+    {
+        var values = file.ReadFloat32(info.Name);
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value)) throw new ModelFormatException(file.Path, info.Name, "contains NaN or infinite values");
+        }
+        return tensor(values, info.Shape);
+    }
+
+    private static (string ModulePath, string Matrix) ParseKey(string path, string key)
+    {
+        if (key.StartsWith(KeyPrefix, StringComparison.Ordinal))
+        {
+            if (key.EndsWith(".lora_A.weight", StringComparison.Ordinal)) return (key[KeyPrefix.Length..^".lora_A.weight".Length], "A");
+            if (key.EndsWith(".lora_B.weight", StringComparison.Ordinal)) return (key[KeyPrefix.Length..^".lora_B.weight".Length], "B");
+        }
+        throw new ModelFormatException(path, key, "unexpected tensor: LoRA adapters hold only base_model.model.<module>.lora_A/lora_B.weight");
+    }
+
+    private static (int Layer, string Target) ParseModulePath(string path, string key, string modulePath, LlamaConfig config)
+    {
+        var parts = modulePath.Split('.');
+        if (parts.Length == 5 && parts[0] == "model" && parts[1] == "layers" && int.TryParse(parts[2], out var layer)
+            && (parts[3] == "self_attn" || parts[3] == "mlp") && LoraTargets.All.Contains(parts[4])
+            && LoraTargets.ModulePath(layer, parts[4]) == modulePath)
+        {
+            if (layer < 0 || layer >= config.NumHiddenLayers)
+                throw new ModelFormatException(path, key, $"layer {layer} does not exist in the base model ({config.NumHiddenLayers} layers)");
+            return (layer, parts[4]);
+        }
+        throw new ModelFormatException(path, key, $"'{modulePath}' is not a linear layer of a Llama decoder");
+    }
+}

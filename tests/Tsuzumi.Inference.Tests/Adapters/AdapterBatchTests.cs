@@ -1,0 +1,143 @@
+using Tsuzumi.Inference.Adapters;
+using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Tests.Model;
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Tests.Adapters;
+
+/// <summary>Unmerged multi-LoRA: rows of one batch use different adapters over one frozen base.</summary>
+public sealed class AdapterBatchTests : IDisposable
+{
+    private static readonly long[] Prompt = [5, 17, 42, 3, 88, 60];
+    private readonly LlamaConfig config = SyntheticCheckpoint.SmallConfig();
+    private readonly LlamaForCausalLM model;
+    private readonly LoraAdapter finance;
+    private readonly LoraAdapter medical;
+
+    public AdapterBatchTests()
+    {
+        model = LlamaForCausalLM.Load(SyntheticCheckpoint.Create(config), ScalarType.Float32);
+        finance = SyntheticAdapter.Create(config, "finance", rank: 4, seed: 11);
+        medical = SyntheticAdapter.Create(config, "medical", rank: 8, seed: 12, targets: ["q_proj", "v_proj", "down_proj"]);
+    }
+
+    [Fact]
+    public void A_mixed_batch_equals_each_request_run_alone()
+    {
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(finance)], [new(medical)], [], [new(finance, 0.7f), new(medical, 0.3f)]];
+        long[][] prompts = [[1, 2, 3], [9, 8, 7, 6], [40, 41], [12, 13, 14, 15, 16]];
+        long[] next = [20, 21, 22, 23];
+
+        var alone = rowAdapters.Select((adapters, row) =>
+        {
+            using var batch = new AdapterBatch([adapters], ScalarType.Float32);
+            using var cache = model.CreateCache();
+            model.Forward(LlamaForCausalLMTests.Ids(prompts[row]), [cache], adapters: batch).Dispose();
+            using var logits = model.Forward(LlamaForCausalLMTests.Ids([next[row]]), [cache], adapters: batch);
+            return LlamaForCausalLMTests.Row(logits, 0);
+        }).ToArray();
+
+        var caches = rowAdapters.Select((adapters, row) =>
+        {
+            var cache = model.CreateCache();
+            using var single = new AdapterBatch([adapters], ScalarType.Float32);
+            model.Forward(LlamaForCausalLMTests.Ids(prompts[row]), [cache], adapters: single).Dispose();
+            return cache;
+        }).ToArray();
+        using var mixed = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        using var batched = model.Forward(tensor(next, new long[] { 4, 1 }), caches, adapters: mixed);
+
+        for (var row = 0; row < 4; row++) LlamaForCausalLMTests.AssertClose(alone[row], LlamaForCausalLMTests.Row(batched, row), 1e-4f, $"row {row}");
+        Assert.NotEqual(alone[0], alone[2]); // the adapter must actually change something
+        foreach (var cache in caches) cache.Dispose();
+    }
+
+    [Fact]
+    public void Weight_zero_gives_exactly_the_base_model()
+    {
+        var baseLogits = Logits(null);
+        using var zero = new AdapterBatch([[new(finance, 0f)]], ScalarType.Float32);
+
+        Assert.Equal(baseLogits, Logits(zero));
+    }
+
+    [Fact]
+    public void Unmerged_serving_equals_the_merged_weights()
+    {
+        using var unmerged = new AdapterBatch([[new(finance)]], ScalarType.Float32);
+        var expected = Logits(unmerged);
+
+        LoraMerge.Merge(model, finance);
+        var merged = Logits(null);
+        LoraMerge.Unmerge(model, finance);
+        var restored = Logits(null);
+        using var none = AdapterBatch.None(1, ScalarType.Float32);
+
+        LlamaForCausalLMTests.AssertClose(expected, merged, 1e-4f, "merged");
+        LlamaForCausalLMTests.AssertClose(Logits(none), restored, 1e-4f, "unmerged again");
+    }
+
+    [Fact]
+    public void A_weighted_mix_equals_the_explicit_weighted_sum_of_low_rank_updates()
+    {
+        using var mixed = new AdapterBatch([[new(finance, 0.7f), new(medical, 0.3f)]], ScalarType.Float32);
+
+        // The same update written as one adapter: A = [A_f; A_m], B = [0.7·s_f·B_f, 0.3·s_m·B_m], scale 1.
+        var pairs = new Dictionary<string, LoraPair>();
+        foreach (var modulePath in finance.Pairs.Keys.Union(medical.Pairs.Keys))
+        {
+            var (inFeatures, outFeatures) = LoraTargets.Shape(config, modulePath.Split('.')[^1]);
+            var f = finance.Pairs.GetValueOrDefault(modulePath);
+            var m = medical.Pairs.GetValueOrDefault(modulePath);
+            var a = cat(new[] { f?.A ?? zeros(1, inFeatures), m?.A ?? zeros(1, inFeatures) }, 0);
+            var b = cat(new[]
+            {
+                f is null ? zeros(outFeatures, 1) : f.B * (float)(0.7 * finance.Scale),
+                m is null ? zeros(outFeatures, 1) : m.B * (float)(0.3 * medical.Scale),
+            }, 1);
+            pairs[modulePath] = new LoraPair(a, b);
+        }
+        var ranks = pairs.Values.Select(pair => (int)pair.A.shape[0]).Distinct().ToArray();
+        using var explicitSum = new LoraAdapter("sum", "v", new LoraConfig(ranks[0], ranks[0], LoraTargets.All), pairs);
+        using var single = new AdapterBatch([[new(explicitSum)]], ScalarType.Float32);
+
+        LlamaForCausalLMTests.AssertClose(Logits(single), Logits(mixed), 1e-4f, "weighted mix");
+    }
+
+    [Fact]
+    public void Bf16_rows_with_different_adapters_stay_close_to_fp32()
+    {
+        using var bf16Model = LlamaForCausalLM.Load(SyntheticCheckpoint.Create(config), ScalarType.BFloat16);
+        using var fp32Batch = new AdapterBatch([[new(finance)], [new(medical)]], ScalarType.Float32);
+        using var bf16Batch = new AdapterBatch([[new(finance)], [new(medical)]], ScalarType.BFloat16);
+
+        var exact = BatchLogits(model, fp32Batch);
+        var reduced = BatchLogits(bf16Model, bf16Batch);
+        var scale = exact.SelectMany(row => row).Max(Math.Abs);
+        var worst = exact.Zip(reduced, (x, y) => x.Zip(y, (p, q) => Math.Abs(p - q)).Max()).Max();
+        Assert.InRange(worst / scale, 0f, 0.08f);
+    }
+
+    private float[] Logits(AdapterBatch? adapters)
+    {
+        using var cache = model.CreateCache();
+        using var logits = model.Forward(LlamaForCausalLMTests.Ids(Prompt), [cache], adapters: adapters);
+        return LlamaForCausalLMTests.Row(logits, 0);
+    }
+
+    private static float[][] BatchLogits(LlamaForCausalLM target, AdapterBatch adapters)
+    {
+        var caches = new[] { target.CreateCache(), target.CreateCache() };
+        var ids = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 8 }, new long[] { 2, 4 });
+        using var logits = target.Forward(ids, caches, adapters: adapters);
+        foreach (var cache in caches) cache.Dispose();
+        return [LlamaForCausalLMTests.Row(logits, 0), LlamaForCausalLMTests.Row(logits, 1)];
+    }
+
+    public void Dispose()
+    {
+        model.Dispose();
+        finance.Dispose();
+        medical.Dispose();
+    }
+}

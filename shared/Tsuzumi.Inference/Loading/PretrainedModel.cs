@@ -50,11 +50,7 @@ public sealed class PretrainedModel : IDisposable
         using var checkpoint = GgufCheckpointReader.Read(file, ownsFile: true);
         var vocabulary = GgufCheckpointReader.ReadVocabulary(file)
             ?? throw new ModelFormatException(path, "tokenizer.ggml.model", "the file carries no tokenizer");
-        ITokenizer tokenizer = vocabulary.Model switch
-        {
-            "llama" => new SentencePieceBpeTokenizer(vocabulary, path),
-            _ => throw new ModelFormatException(path, "tokenizer.ggml.model", $"tokenizer model '{vocabulary.Model}' is not supported (llama)"),
-        };
+        var tokenizer = GgufTokenizer.Create(vocabulary, path);
         var model = LlamaForCausalLM.Load(checkpoint, dtype ?? FastestCorrectDType(checkpoint));
         return new PretrainedModel(path, model, tokenizer, checkpoint.ChatTemplate);
     }

@@ -16,11 +16,14 @@ public static class LoraMerge
     private static void Apply(LlamaForCausalLM model, LoraAdapter adapter, float weight)
     {
         var projections = model.Projections.ToDictionary(projection => projection.ModulePath);
+        if (model.Head is { } head) projections[head.ModulePath] = head;
         using var noGrad = no_grad();
         foreach (var (modulePath, pair) in adapter.Pairs)
         {
             if (!projections.TryGetValue(modulePath, out var projection))
-                throw new ArgumentException($"adapter '{adapter.Id}' adapts '{modulePath}', which the model does not have");
+                throw new ArgumentException(modulePath == LoraTargets.Head
+                    ? $"adapter '{adapter.Id}' adapts lm_head, which is tied to the embeddings here: serve it unmerged"
+                    : $"adapter '{adapter.Id}' adapts '{modulePath}', which the model does not have");
             using var scope = NewDisposeScope();
             var delta = matmul(pair.B.to(ScalarType.Float32), pair.A.to(ScalarType.Float32)) * (weight * adapter.Scale); // [out, in]
             var updated = projection.Weight.to(ScalarType.Float32) + delta;

@@ -46,7 +46,8 @@ public static class PeftAdapterFormat
 
         foreach (var target in config.TargetModules)
         {
-            for (var layer = 0; layer < baseConfig.NumHiddenLayers; layer++)
+            var layers = target == LoraTargets.Head ? 1 : baseConfig.NumHiddenLayers;
+            for (var layer = 0; layer < layers; layer++)
             {
                 var modulePath = LoraTargets.ModulePath(layer, target);
                 if (!found.TryGetValue(modulePath, out var entry) || entry.A is null || entry.B is null)
@@ -152,9 +153,10 @@ public static class PeftAdapterFormat
 
     private static (int Layer, string Target) ParseModulePath(string path, string key, string modulePath, LlamaConfig config)
     {
+        if (modulePath == LoraTargets.Head) return (-1, LoraTargets.Head);
         var parts = modulePath.Split('.');
         if (parts.Length == 5 && parts[0] == "model" && parts[1] == "layers" && int.TryParse(parts[2], out var layer)
-            && (parts[3] == "self_attn" || parts[3] == "mlp") && LoraTargets.All.Contains(parts[4])
+            && (parts[3] == "self_attn" || parts[3] == "mlp") && LoraTargets.Layers.Contains(parts[4])
             && LoraTargets.ModulePath(layer, parts[4]) == modulePath)
         {
             if (layer < 0 || layer >= config.NumHiddenLayers)

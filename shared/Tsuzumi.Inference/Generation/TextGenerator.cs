@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using System.Text;
+using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Tokenization;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Generation;
 
-/// <summary>Single-stream generation with a KV cache: prefill the prompt once, then one token per step.</summary>
-public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
+/// <summary>
+/// Single-stream generation with a KV cache: prefill the prompt once, then one token per step; with
+/// <paramref name="adapters"/> (one row) the base model runs with those LoRA adapters, unmerged.
+/// </summary>
+public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, AdapterBatch? adapters = null)
 {
     /// <summary>Generates to the end and returns the text, tokens and timings; <paramref name="onToken"/> sees each token as it comes.</summary>
     public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default, Action<GeneratedToken>? onToken = null)
@@ -94,7 +98,7 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
     {
         using var scope = NewDisposeScope();
         var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Count });
-        return model.Forward(input, [cache]).reshape(-1).data<float>().ToArray();
+        return model.Forward(input, [cache], adapters: adapters).reshape(-1).data<float>().ToArray();
     }
 
     /// <summary>

@@ -66,11 +66,43 @@ public sealed class LlamaForCausalLM : nn.Module
         var hidden = model.Forward(tokenIds, caches, positions, rope, adapters);
         foreach (var cache in caches) cache.Advance(sequence);
         if (lastOnly) hidden = hidden[TensorIndex.Colon, TensorIndex.Slice(-1)];
-        var logits = lm_head is null
-            ? nn.functional.linear(hidden, model.Embeddings.Weight)
-            : lm_head.Forward(hidden);
-        return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return OutputHead(hidden, adapters).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Training forward: logits [batch, seq, vocab] for every position, with autograd on, for sequences starting
+    /// at position 0. Gradients reach whatever parameters (or adapter tensors) require them.
+    /// </summary>
+    public Tensor ForwardForTraining(Tensor tokenIds, AdapterBatch? adapters = null)
+    {
+        var caches = Enumerable.Range(0, (int)tokenIds.shape[0]).Select(_ => CreateCache()).ToArray();
+        try
+        {
+            using var scope = NewDisposeScope();
+            var sequence = tokenIds.shape[1];
+            if (sequence > Config.MaxPositionEmbeddings) throw new ContextWindowExceededException(sequence, Config.MaxPositionEmbeddings);
+            var positions = arange(sequence).unsqueeze(0).expand(tokenIds.shape[0], sequence);
+            var hidden = model.Forward(tokenIds, caches, positions, rope, adapters);
+            return OutputHead(hidden, adapters).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            foreach (var cache in caches) cache.Dispose();
+        }
+    }
+
+    /// <summary>hidden [batch, seq, hidden] → logits [batch, seq, vocab], with any adapter of the head.</summary>
+    private Tensor OutputHead(Tensor hidden, AdapterBatch? adapters)
+    {
+        if (lm_head is not null) return lm_head.Forward(hidden, adapters);
+        var logits = nn.functional.linear(hidden, model.Embeddings.Weight);
+        var delta = adapters?.Delta(Adapters.LoraTargets.Head, hidden, Config.VocabSize);
+        if (delta is null) return logits;
+        using (delta) return logits.add_(delta);
+    }
+
+    /// <summary>The untied output head, when the model has one.</summary>
+    public LinearProjection? Head => lm_head;
 
     /// <summary>Builds the model and fills every parameter from <paramref name="checkpoint"/>; see <see cref="CheckpointLoader"/>.</summary>
     public static LlamaForCausalLM Load(Checkpoint checkpoint, ScalarType dtype) => CheckpointLoader.Load(checkpoint, dtype);

@@ -10,7 +10,7 @@ public static class SyntheticAdapter
     public static LoraAdapter Create(LlamaConfig config, string id, int rank = 4, int seed = 1, double alpha = 8,
         IReadOnlyList<string>? targets = null)
     {
-        targets ??= LoraTargets.All;
+        targets ??= LoraTargets.Layers;
         var generator = new TorchSharp.torch.Generator((ulong)seed);
         var pairs = new Dictionary<string, LoraPair>();
         for (var layer = 0; layer < config.NumHiddenLayers; layer++)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Formats;
 using Tsuzumi.Inference.Generation;
 using Tsuzumi.Inference.Loading;
@@ -24,10 +25,11 @@ internal static class GenerateCommand
         var dtype = new Option<string?>("--dtype") { Description = "fp32 or bf16; default: the fastest correct choice for the weights" };
         dtype.AcceptOnlyFromAmong("fp32", "bf16");
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var adapter = AdapterOption.Create();
 
         var command = new Command("generate", "Continue a prompt with a Llama-family model (GGUF or Hugging Face folder)")
         {
-            model, prompt, maxTokens, temperature, topP, topK, minP, repeatPenalty, seed, dtype, stop,
+            model, prompt, maxTokens, temperature, topP, topK, minP, repeatPenalty, seed, dtype, stop, adapter,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -56,7 +58,9 @@ internal static class GenerateCommand
                 {
                     StopStrings = parse.GetValue(stop) ?? [],
                 };
-                var generator = new TextGenerator(loaded.Model, loaded.Tokenizer);
+                var adapters = AdapterOption.Load(parse.GetValue(adapter), loaded.Model.Config);
+                using var adapterBatch = adapters.Count == 0 ? null : new AdapterBatch([adapters], loaded.Model.DType);
+                var generator = new TextGenerator(loaded.Model, loaded.Tokenizer, adapterBatch);
                 var stdout = Console.Out;
                 var result = generator.Generate(request, cancellation, token =>
                 {

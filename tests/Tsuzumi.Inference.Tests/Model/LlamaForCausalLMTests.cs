@@ -84,7 +84,7 @@ public sealed class LlamaForCausalLMTests
 
         var exact = FullLogits(fp32, Prompt);
         var reduced = FullLogits(bf16, Prompt);
-        var agreements = exact.Zip(reduced, (x, y) => Generation.Sampler.ArgMax(x) == Generation.Sampler.ArgMax(y)).Count(same => same);
+        var agreements = exact.Zip(reduced, (x, y) => Inference.Generation.Sampler.ArgMax(x) == Inference.Generation.Sampler.ArgMax(y)).Count(same => same);
         var scale = exact.SelectMany(row => row).Max(Math.Abs);
         var worst = exact.Zip(reduced, (x, y) => x.Zip(y, (p, q) => Math.Abs(p - q)).Max()).Max();
         Assert.InRange(worst / scale, 0f, 0.08f);

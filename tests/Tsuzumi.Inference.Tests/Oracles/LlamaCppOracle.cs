@@ -50,7 +50,7 @@ public sealed class LlamaCppOracle : IDisposable
         {
             var current = context.NativeHandle.GetLogitsIth(batch.TokenCount - 1).ToArray();
             logits.Add(current);
-            var next = Generation.Sampler.ArgMax(current);
+            var next = Inference.Generation.Sampler.ArgMax(current);
             tokens.Add(next);
             batch.Clear();
             batch.Add((LLamaToken)next, position++, LLamaSeqId.Zero, true);

@@ -45,6 +45,9 @@ internal static class GenerateCommand
                     Seed = parse.GetValue(seed),
                 };
                 sampling.Validate();
+                // Checked before the (slow) model load so a typo fails at once.
+                if (parse.GetValue(maxTokens) is var limit and < 0)
+                    throw new ArgumentException($"--max-tokens must be 0 or more, was {limit}");
                 var loadClock = System.Diagnostics.Stopwatch.StartNew();
                 using var loaded = PretrainedModel.Load(parse.GetValue(model)!, parse.GetValue(dtype) switch
                 {
@@ -74,9 +77,10 @@ internal static class GenerateCommand
                     $"generated {result.Tokens.Count} tokens at {result.DecodeTokensPerSecond:F1} tok/s · finish: {result.FinishReason}");
                 return 0;
             }
-            catch (Exception error) when (error is ModelFormatException or FileNotFoundException or ArgumentException or ContextWindowExceededException)
+            catch (Exception error) when (error is ModelFormatException or FileNotFoundException or ArgumentException or ContextWindowExceededException
+                                              or IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"tsuzumi generate: {error.Message}");
+                Console.Error.WriteLine($"tsuzumi generate: {error.Message.ReplaceLineEndings(" ")}"); // one line, even for ArgumentOutOfRangeException
                 return 2;
             }
         });

@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using System.Text;
+using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Tokenization;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Generation;
 
-/// <summary>Single-stream generation with a KV cache: prefill the prompt once, then one token per step.</summary>
-public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
+/// <summary>
+/// Single-stream generation with a KV cache: prefill the prompt once, then one token per step. With
+/// <paramref name="adapters"/> (one row), every step adds those LoRA corrections; null runs the base model.
+/// </summary>
+public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, AdapterBatch? adapters = null)
 {
     /// <summary>Generates to the end and returns the text, tokens and timings; <paramref name="onToken"/> sees each token as it comes.</summary>
     public GenerationResult Generate(GenerationRequest request, CancellationToken cancellation = default, Action<GeneratedToken>? onToken = null)
@@ -46,6 +50,8 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
 
     private (FinishReason Reason, TimeSpan Prefill, TimeSpan Decode) Run(GenerationRequest request, Action<GeneratedToken> emit, CancellationToken cancellation)
     {
+        if (adapters is not null && adapters.RowCount != 1)
+            throw new ArgumentException($"a single stream needs adapters for 1 row, not {adapters.RowCount}", nameof(request));
         if (request.PromptTokens.Count == 0) throw new ArgumentException("the prompt has no tokens (not even BOS)", nameof(request));
         if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
         var contextWindow = model.Config.MaxPositionEmbeddings;
@@ -94,7 +100,7 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer)
     {
         using var scope = NewDisposeScope();
         var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Count });
-        return model.Forward(input, [cache]).reshape(-1).data<float>().ToArray();
+        return model.Forward(input, [cache], adapters: adapters).reshape(-1).data<float>().ToArray();
     }
 
     /// <summary>

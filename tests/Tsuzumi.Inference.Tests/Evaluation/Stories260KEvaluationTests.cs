@@ -64,4 +64,24 @@ public sealed class Stories260KEvaluationTests : IDisposable
         Assert.Equal(0.5, result.Metric("hit").Value);
         Assert.Equal(0.75, result.Metric("facts").Value);
     }
+
+    [Fact]
+    public void The_harness_loads_a_contestant_by_path_and_labels_its_row()
+    {
+        var model = RepositoryPaths.RequireSharedFile("models/stories260K/stories260K.gguf");
+        var path = Path.Combine(folder, "mc.jsonl");
+        File.WriteAllLines(path, ["""{"context": "Once upon a time, there was a little", "choices": [" girl", " xylophone"], "label": 0}"""]);
+        var lines = new List<string>();
+
+        var table = EvaluationHarness.Run([Contestant.ForModel(model)], [TaskCatalog.Resolve(path, folder)], new EvaluationOptions(),
+            log: lines.Add, cancellation: TestContext.Current.CancellationToken);
+
+        var row = Assert.Single(table.Rows);
+        Assert.Equal("stories260K", row.Contestant.Name);
+        Assert.Equal(1, row.Tasks.Single().Metric("acc").Value); // the story model knows "little girl"
+        Assert.Contains(lines, line => line.EndsWith("mc · 1/1", StringComparison.Ordinal));
+        var missing = Contestant.ForModel(model, [new AdapterSpec(Path.Combine(folder, "no-adapter"))]);
+        Assert.Throws<Tsuzumi.Inference.Formats.ModelFormatException>(() =>
+            EvaluationHarness.Run([missing], [TaskCatalog.Resolve(path, folder)], new EvaluationOptions(), cancellation: TestContext.Current.CancellationToken));
+    }
 }

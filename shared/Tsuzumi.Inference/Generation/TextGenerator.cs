@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 namespace Tsuzumi.Inference.Generation;
 
 /// <summary>
-/// Single-stream generation with a KV cache: prefill the prompt once, then one token per step; with
-/// <paramref name="adapters"/> (one row) the base model runs with those LoRA adapters, unmerged.
+/// Single-stream generation with a KV cache: prefill the prompt once, then one token per step. With
+/// <paramref name="adapters"/> (one row), every step adds those LoRA corrections; null runs the base model.
 /// </summary>
 public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, AdapterBatch? adapters = null)
 {
@@ -50,6 +50,8 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
 
     private (FinishReason Reason, TimeSpan Prefill, TimeSpan Decode) Run(GenerationRequest request, Action<GeneratedToken> emit, CancellationToken cancellation)
     {
+        if (adapters is not null && adapters.RowCount != 1)
+            throw new ArgumentException($"a single stream needs adapters for 1 row, not {adapters.RowCount}", nameof(request));
         if (request.PromptTokens.Count == 0) throw new ArgumentException("the prompt has no tokens (not even BOS)", nameof(request));
         if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
         var contextWindow = model.Config.MaxPositionEmbeddings;

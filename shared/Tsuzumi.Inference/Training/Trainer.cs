@@ -44,7 +44,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
         var trainable = options.FullFineTune ? EnableFullTraining(model) : adapter!.Pairs.Values.SelectMany(pair => new[] { (Parameter)pair.A, (Parameter)pair.B }).ToArray();
         using var optimizer = optim.AdamW(trainable, options.LearningRate, weight_decay: options.WeightDecay);
 
-        var state = new RunState();
+        var state = new RunState { Seed = options.Seed, Full = options.FullFineTune };
         if (resume && Directory.Exists(checkpointDirectory))
             state = RestoreCheckpoint(checkpointDirectory, adapter, model, optimizer);
 

@@ -28,7 +28,7 @@ public sealed class TrainingDataTests : IDisposable
         Assert.All(example.LossMask.Take(prompt.Count), target => Assert.False(target));
         Assert.All(example.LossMask.Skip(prompt.Count), target => Assert.True(target));
         Assert.Equal(tokenizer.EosId, example.Tokens[^1]);
-        Assert.Equal(" Lily.", tokenizer.Decode(example.Tokens.Skip(prompt.Count).SkipLast(1)));
+        Assert.Equal("Q: Who?\nA: Lily.", tokenizer.Decode(example.Tokens.SkipLast(1)));
     }
 
     [Fact]

@@ -6,6 +6,7 @@ var root = new RootCommand("tsuzumi — a constellation of small specialised LLM
     DoctorCommand.Create(),
     GenerateCommand.Create(),
     TrainCommand.Create(),
+    MergeCommand.Create(),
     CorpusCommand.Create(),
     EvalCommand.Create(),
 };

@@ -5,6 +5,7 @@ var root = new RootCommand("tsuzumi — a constellation of small specialised LLM
 {
     DoctorCommand.Create(),
     GenerateCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -31,5 +31,14 @@ public sealed class LinearProjection : nn.Module
     public Parameter? Bias => bias;
 
     /// <summary>[.., in] → [.., out].</summary>
-    public Tensor Forward(Tensor input) => nn.functional.linear(input, weight, bias);
+    public Tensor Forward(Tensor input) => Project(input, weight, bias);
+
+    /// <summary>
+    /// x·Wᵀ (+ b) for weight [out, in]: one row (a decode step) through <see cref="SingleRowProjection"/>, which streams
+    /// W near memory bandwidth; several rows (prefill, batches) through libtorch's GEMM.
+    /// </summary>
+    internal static Tensor Project(Tensor input, Tensor weight, Tensor? bias) =>
+        SingleRowProjection.Enabled && SingleRowProjection.Applies(input, weight)
+            ? SingleRowProjection.Multiply(input, weight, bias)
+            : nn.functional.linear(input, weight, bias);
 }

@@ -59,7 +59,7 @@ public sealed class LlamaForCausalLM : nn.Module
         foreach (var cache in caches) cache.Advance(sequence);
         if (lastOnly) hidden = hidden[TensorIndex.Colon, TensorIndex.Slice(-1)];
         var logits = lm_head is null
-            ? nn.functional.linear(hidden, model.Embeddings.Weight)
+            ? LinearProjection.Project(hidden, model.Embeddings.Weight, null)
             : lm_head.Forward(hidden);
         return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }

@@ -22,12 +22,13 @@ internal static class DecodeCommand
         var threads = new Option<int>("--threads") { Description = "Compute threads for both runtimes", DefaultValueFactory = _ => 2 };
         var runtimes = new Option<string>("--runtimes") { Description = "Comma-separated: tsuzumi, llama.cpp", DefaultValueFactory = _ => "tsuzumi,llama.cpp" };
         var rounds = new Option<int>("--rounds") { Description = "Timed runs per runtime, alternating between runtimes; the best counts", DefaultValueFactory = _ => 3 };
+        var libtorchLinear = new Option<bool>("--libtorch-linear") { Description = "Also run this runtime with libtorch's linear for decode steps (the C# single-row kernel off)" };
         var fp32OnF16 = new Option<bool>("--fp32-on-f16") { Description = "Also run the F16 model in fp32" };
         var cacheDirectory = new Option<string?>("--cache-dir") { Description = "Where the synthetic models are written (default: artifacts/bench in the repository)" };
 
         var command = new Command("decode", "Prefill and single-stream decode speed of this runtime vs llama.cpp, with the memory-bandwidth roofline")
         {
-            models, tokens, promptTokens, threads, rounds, runtimes, fp32OnF16, cacheDirectory,
+            models, tokens, promptTokens, threads, rounds, runtimes, libtorchLinear, fp32OnF16, cacheDirectory,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +43,7 @@ internal static class DecodeCommand
                 if (parse.GetValue(tokens) < 1 || parse.GetValue(promptTokens) < 1 || parse.GetValue(threads) < 1 || parse.GetValue(rounds) < 1)
                     throw new ArgumentException("--tokens, --prompt-tokens, --threads and --rounds must be positive");
                 Run(selected, chosenRuntimes, parse.GetValue(tokens), parse.GetValue(promptTokens), parse.GetValue(threads),
-                    parse.GetValue(rounds), parse.GetValue(fp32OnF16), parse.GetValue(cacheDirectory) ?? Path.Combine(RepositoryRoot(), "artifacts", "bench"));
+                    parse.GetValue(rounds), parse.GetValue(libtorchLinear), parse.GetValue(fp32OnF16), parse.GetValue(cacheDirectory) ?? Path.Combine(RepositoryRoot(), "artifacts", "bench"));
                 return 0;
             }
             catch (Exception failure) when (failure is ArgumentException or FileNotFoundException or IOException)
@@ -55,7 +56,7 @@ internal static class DecodeCommand
     }
 
     private static void Run(IReadOnlyList<string> modelKeys, IReadOnlyList<string> runtimes, int decodeTokens, int promptTokens,
-        int threads, int rounds, bool fp32OnF16, string cacheDirectory)
+        int threads, int rounds, bool libtorchLinear, bool fp32OnF16, string cacheDirectory)
     {
         var log = Console.Error;
         var sharedDirectory = Environment.GetEnvironmentVariable("TSUZUMI_SHARED_DIR") is { Length: > 0 } shared
@@ -63,9 +64,16 @@ internal static class DecodeCommand
             : Path.Combine(RepositoryRoot(), "..", "shared");
         if (runtimes.Contains("llama.cpp")) LlamaCppRunner.QuietLogs();
         var loadBefore = LoadAverage();
-        log.WriteLine($"measuring memory read bandwidth ({threads} threads, 1 GiB)…");
-        var bandwidth = MemoryBandwidth.MeasureRead(threads);
-        GC.Collect();
+        // Measured between models too, and the best kept: on a shared machine one reading may land on a busy moment.
+        var bandwidths = new List<double>();
+        void MeasureBandwidth()
+        {
+            log.WriteLine($"measuring memory read bandwidth ({threads} threads, 1 GiB)…");
+            bandwidths.Add(MemoryBandwidth.MeasureRead(threads));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {bandwidths[^1] / 1e9:F1} GB/s"));
+            GC.Collect();
+        }
+        MeasureBandwidth();
 
         var rows = new List<DecodeRow>();
         foreach (var key in modelKeys)
@@ -73,16 +81,18 @@ internal static class DecodeCommand
             var model = BenchmarkModels.Get(key, sharedDirectory, cacheDirectory, fp32OnF16);
             var path = model.Locate(log);
             var workload = DecodeWorkload.For((int)GgufVocabularySize(path), promptTokens, decodeTokens);
-            rows.AddRange(MeasureAlternating(key, path, model, runtimes, workload, threads, rounds, log));
+            rows.AddRange(MeasureAlternating(key, path, model, runtimes, workload, threads, rounds, libtorchLinear, log));
             GC.Collect();
+            MeasureBandwidth();
         }
 
         var output = Console.Out;
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Environment.ProcessorCount} cores, {threads} threads, prompt {promptTokens} tokens, decode {decodeTokens} tokens, best of {rounds} alternating rounds, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset: PASSIVE via NativeThreading)"}"));
+        var bandwidth = bandwidths.Max();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"memory read bandwidth: {bandwidth / 1e9:F1} GB/s (C# Vector512 sum over 1 GiB, {threads} threads, best of 5)"));
+            $"memory read bandwidth: {bandwidth / 1e9:F1} GB/s (C# Vector512 sum over 1 GiB, {threads} threads, best of {bandwidths.Count}×5 passes; readings {string.Join(", ", bandwidths.Select(reading => (reading / 1e9).ToString("F1", CultureInfo.InvariantCulture)))})"));
         output.WriteLine($"load average before / after: {loadBefore} / {LoadAverage()}");
         output.WriteLine();
         DecodeReport.Write(output, rows, bandwidth);
@@ -93,13 +103,21 @@ internal static class DecodeCommand
     /// times in turn, starting each round with a different runtime; each keeps its best round (the least disturbed).
     /// </summary>
     private static List<DecodeRow> MeasureAlternating(string key, string path, BenchmarkModel model, IReadOnlyList<string> runtimes,
-        DecodeWorkload workload, int threads, int rounds, TextWriter log)
+        DecodeWorkload workload, int threads, int rounds, bool libtorchLinear, TextWriter log)
     {
         var loaded = new List<IDecodeRuntime>();
         try
         {
             if (runtimes.Contains("llama.cpp")) loaded.Add(new LlamaCppRunner(path, workload.ContextLength, workload.Prompt.Length, threads));
-            if (runtimes.Contains("tsuzumi")) loaded.AddRange(model.OurDTypes.Select(dtype => new TsuzumiRunner(path, dtype, threads)));
+            if (runtimes.Contains("tsuzumi"))
+            {
+                foreach (var dtype in model.OurDTypes)
+                {
+                    var ours = new TsuzumiRunner(path, dtype, threads);
+                    loaded.Add(ours);
+                    if (libtorchLinear) loaded.Add(ours.WithLibtorchLinear());
+                }
+            }
             foreach (var runtime in loaded) runtime.RunOnce(workload.WarmUp);
             var best = new (double Prefill, double Decode)[loaded.Count];
             for (var round = 0; round < rounds; round++)

@@ -9,6 +9,8 @@ namespace Tsuzumi.Benchmarks;
 internal sealed class TsuzumiRunner : IDecodeRuntime
 {
     private readonly LlamaForCausalLM model;
+    private readonly bool singleRowKernel;
+    private readonly bool ownsModel;
 
     public TsuzumiRunner(string ggufPath, ScalarType dtype, int threads)
     {
@@ -18,9 +20,26 @@ internal sealed class TsuzumiRunner : IDecodeRuntime
         LoadSeconds = clock.Elapsed.TotalSeconds;
         Precision = dtype == ScalarType.Float32 ? "fp32" : "bf16";
         BytesPerToken = WeightTraffic.ComputeBytesPerToken(ggufPath, dtype);
+        singleRowKernel = true;
+        ownsModel = true;
+        Runtime = "tsuzumi";
     }
 
-    public string Runtime => "tsuzumi";
+    private TsuzumiRunner(TsuzumiRunner loaded)
+    {
+        model = loaded.model;
+        LoadSeconds = loaded.LoadSeconds;
+        Precision = loaded.Precision;
+        BytesPerToken = loaded.BytesPerToken;
+        singleRowKernel = false;
+        ownsModel = false;
+        Runtime = "tsuzumi (libtorch linear)";
+    }
+
+    /// <summary>The same loaded model with decode steps through libtorch's linear instead of the C# single-row kernel.</summary>
+    public TsuzumiRunner WithLibtorchLinear() => new(this);
+
+    public string Runtime { get; }
 
     public string Precision { get; }
 
@@ -30,6 +49,7 @@ internal sealed class TsuzumiRunner : IDecodeRuntime
 
     public (double PrefillTokensPerSecond, double DecodeTokensPerSecond) RunOnce(DecodeWorkload workload)
     {
+        SingleRowProjection.Enabled = singleRowKernel;
         using var cache = model.CreateCache();
         var prefillClock = Stopwatch.StartNew();
         var token = Step(cache, workload.Prompt);
@@ -47,5 +67,9 @@ internal sealed class TsuzumiRunner : IDecodeRuntime
         return (int)model.Forward(ids, [cache]).argmax().item<long>();
     }
 
-    public void Dispose() => model.Dispose();
+    public void Dispose()
+    {
+        SingleRowProjection.Enabled = true;
+        if (ownsModel) model.Dispose();
+    }
 }

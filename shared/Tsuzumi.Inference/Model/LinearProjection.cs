@@ -41,4 +41,20 @@ public sealed class LinearProjection : nn.Module
         SingleRowProjection.Enabled && SingleRowProjection.Applies(input, weight)
             ? SingleRowProjection.Multiply(input, weight, bias)
             : nn.functional.linear(input, weight, bias);
+
+    /// <summary>
+    /// Several projections of the same input, concatenated: [.., in] → [.., Σ out_i]. A decode step computes them
+    /// in one pass of the single-row kernel (q/k/v, gate/up); several rows go through libtorch one projection at a time.
+    /// </summary>
+    internal static Tensor ProjectConcatenated(Tensor input, IReadOnlyList<LinearProjection> projections)
+    {
+        var weights = projections.Select(projection => (Tensor)projection.weight).ToArray();
+        if (!SingleRowProjection.Enabled || !SingleRowProjection.Applies(input, weights))
+            return cat(projections.Select(projection => projection.Forward(input)).ToArray(), -1);
+        var output = SingleRowProjection.MultiplyConcatenated(input, weights);
+        if (projections.All(projection => projection.bias is null)) return output;
+        using var scope = NewDisposeScope();
+        var biases = projections.Select(projection => (Tensor?)projection.bias ?? zeros(projection.OutFeatures, dtype: output.dtype)).ToArray();
+        return (output + cat(biases, 0)).MoveToOuterDisposeScope();
+    }
 }

@@ -27,7 +27,9 @@ public sealed class Mlp : nn.Module
     public Tensor Forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        var activated = nn.functional.silu(gate_proj.Forward(hidden)) * up_proj.Forward(hidden);
+        var gateAndUp = LinearProjection.ProjectConcatenated(hidden, [gate_proj, up_proj]); // [.., 2·intermediate]
+        var intermediate = gate_proj.OutFeatures;
+        var activated = nn.functional.silu(gateAndUp.narrow(-1, 0, intermediate)) * gateAndUp.narrow(-1, intermediate, intermediate);
         return down_proj.Forward(activated).MoveToOuterDisposeScope();
     }
 }

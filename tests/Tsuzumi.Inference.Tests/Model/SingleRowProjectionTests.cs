@@ -62,6 +62,23 @@ public sealed class SingleRowProjectionTests
         Assert.True(ours.allclose(nn.functional.linear(row, weight, bias), rtol: 1e-5, atol: 1e-5));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Projections_sharing_an_input_come_out_concatenated_in_order(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        var input = randn(1, 1, 96, generator: generator).to(dtype);
+        Tensor[] weights = [randn(96, 96, generator: generator).to(dtype), randn(32, 96, generator: generator).to(dtype), randn(70, 96, generator: generator).to(dtype)];
+
+        var together = SingleRowProjection.MultiplyConcatenated(input, weights);
+        var separately = cat(weights.Select(weight => SingleRowProjection.Multiply(input, weight, null)).ToArray(), -1);
+
+        Assert.Equal(new long[] { 1, 1, 198 }, together.shape);
+        Assert.True(together.equal(separately), "each weight's rows must land at its offset, computed exactly as alone");
+    }
+
     [Fact]
     public void Several_rows_or_mixed_dtypes_are_left_to_libtorch()
     {

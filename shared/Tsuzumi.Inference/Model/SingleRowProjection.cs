@@ -18,6 +18,9 @@ internal static unsafe class SingleRowProjection
     /// <summary>Rows per work item: big enough that scheduling is noise, small enough to balance two busy cores.</summary>
     private const int RowsPerChunk = 64;
 
+    /// <summary>Below this many weights (1 MiB of fp32) waking a second core costs more than the work: one thread does it all.</summary>
+    private const long ParallelThreshold = 1L << 18;
+
     /// <summary>
     /// On unless <c>TSUZUMI_SINGLE_ROW_KERNEL=0</c>; the benchmark switches it to measure libtorch's kernel in the same run.
     /// </summary>
@@ -81,8 +84,14 @@ internal static unsafe class SingleRowProjection
             else
                 Bf16Rows((ushort*)bases[weight] + (long)start * columns, x, (ushort*)y + starts[weight] + start, count, columns);
         }
-        if (chunks.Count == 1) Run(0);
-        else Parallel.For(0, chunks.Count, Run);
+        if ((long)starts[^1] * columns < ParallelThreshold)
+        {
+            for (var chunk = 0; chunk < chunks.Count; chunk++) Run(chunk);
+        }
+        else
+        {
+            Parallel.For(0, chunks.Count, Run);
+        }
         return output;
     }
 

@@ -76,7 +76,7 @@ public sealed class SingleRowProjectionTests
         var separately = cat(weights.Select(weight => SingleRowProjection.Multiply(input, weight, null)).ToArray(), -1);
 
         Assert.Equal(new long[] { 1, 1, 198 }, together.shape);
-        Assert.True(together.equal(separately), "each weight's rows must land at its offset, computed exactly as alone");
+        Assert.True(together.eq(separately).all().item<bool>(), "each weight's rows must land at its offset, computed exactly as alone");
     }
 
     [Fact]

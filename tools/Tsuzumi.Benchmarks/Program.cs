@@ -4,6 +4,7 @@ using Tsuzumi.Benchmarks;
 var root = new RootCommand("tsuzumi bench — speed measurements of the inference runtime against llama.cpp")
 {
     DecodeCommand.Create(),
+    KernelCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

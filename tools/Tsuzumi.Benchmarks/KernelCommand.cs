@@ -39,7 +39,8 @@ internal static class KernelCommand
             ("down", config.HiddenSize, config.IntermediateSize),
             ("lm_head", config.VocabSize, config.HiddenSize),
         ];
-        Console.WriteLine($"{threadCount} threads; GB/s of weights read, best of 3 runs of {repeats} products");
+        Console.WriteLine($"{threadCount} threads; GB/s of weights read, best of 3 runs of {repeats} products; " +
+                          $"Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX-512F: {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
         Console.WriteLine("| shape | dtype | C# kernel GB/s | libtorch linear GB/s |");
         Console.WriteLine("|---|---|--:|--:|");
         foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })

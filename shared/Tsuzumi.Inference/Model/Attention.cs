@@ -44,11 +44,13 @@ public sealed class SelfAttention : nn.Module
         using var scope = NewDisposeScope();
         var batch = hidden.shape[0];
         var sequence = hidden.shape[1];
-        var q = q_proj.Forward(hidden, adapters).view(batch, sequence, heads, headDim).transpose(1, 2);   // [b, heads, seq, d]
-        var k = k_proj.Forward(hidden, adapters).view(batch, sequence, kvHeads, headDim).transpose(1, 2); // [b, kvHeads, seq, d]
-        var v = v_proj.Forward(hidden, adapters).view(batch, sequence, kvHeads, headDim).transpose(1, 2);
-        q = rope.Apply(q, positions);
-        k = rope.Apply(k, positions);
+        // One pass for q, k and v; heads then split as [b, heads | kvHeads | kvHeads, seq, d].
+        var qkv = LinearProjection.ProjectConcatenated(hidden, [q_proj, k_proj, v_proj], adapters)
+            .view(batch, sequence, heads + 2 * kvHeads, headDim).transpose(1, 2);
+        var rotated = rope.Apply(qkv.narrow(1, 0, heads + kvHeads), positions); // q and k heads in one rotation
+        var q = rotated.narrow(1, 0, heads);                  // [b, heads, seq, d]
+        var k = rotated.narrow(1, heads, kvHeads);            // [b, kvHeads, seq, d]
+        var v = qkv.narrow(1, heads + kvHeads, kvHeads);      // [b, kvHeads, seq, d]
 
         var rows = new Tensor[batch];
         for (var b = 0; b < batch; b++)
@@ -60,25 +62,25 @@ public sealed class SelfAttention : nn.Module
         return o_proj.Forward(attended, adapters).MoveToOuterDisposeScope();
     }
 
-    /// <summary>q [1, heads, seq, d] against keys/values [1, kvHeads, total, d]; query i sits at position past + i.</summary>
+    /// <summary>
+    /// q [1, heads, seq, d] against keys/values [1, kvHeads, total, d]; query i sits at position past + i.
+    /// Query heads h·groups … h·groups + groups − 1 share kv head h, so they are folded into the query rows of that kv
+    /// head ([1, kvHeads, groups·seq, d]) instead of copying the whole cache groups times.
+    /// </summary>
     private Tensor Attend(Tensor q, Tensor keys, Tensor values, long past)
     {
         var sequence = q.shape[2];
         var total = keys.shape[2];
         var groups = heads / kvHeads;
-        if (groups > 1)
-        {
-            keys = keys.repeat_interleave(groups, dim: 1);
-            values = values.repeat_interleave(groups, dim: 1);
-        }
+        var grouped = q.reshape(1, kvHeads, groups * sequence, headDim); // row g·seq + i: head h·groups + g, query i
         Tensor? mask = null;
         if (sequence > 1)
         {
             // Causal over the whole cache: query i may see keys 0 .. past + i.
             var queryPositions = arange(past, past + sequence).unsqueeze(1);
             var keyPositions = arange(total).unsqueeze(0);
-            mask = keyPositions <= queryPositions; // [seq, total] bool
+            mask = (keyPositions <= queryPositions).repeat(groups, 1); // [groups·seq, total] bool
         }
-        return nn.functional.scaled_dot_product_attention(q, keys, values, mask);
+        return nn.functional.scaled_dot_product_attention(grouped, keys, values, mask).reshape(1, heads, sequence, headDim);
     }
 }

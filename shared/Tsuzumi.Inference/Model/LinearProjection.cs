@@ -38,9 +38,45 @@ public sealed class LinearProjection : nn.Module
     /// <summary>[batch, seq, in] → [batch, seq, out], plus each row's low-rank adapter corrections when given.</summary>
     public Tensor Forward(Tensor input, AdapterBatch? adapters = null)
     {
-        var output = nn.functional.linear(input, weight, bias);
+        var output = Project(input, weight, bias);
         var delta = adapters?.Delta(ModulePath, input, OutFeatures);
         if (delta is null) return output;
         using (delta) return output.add_(delta);
+    }
+
+    /// <summary>
+    /// x·Wᵀ (+ b) for weight [out, in]: one row (a decode step) through <see cref="SingleRowProjection"/>, which streams
+    /// W near memory bandwidth; several rows (prefill, batches) through libtorch's GEMM.
+    /// </summary>
+    internal static Tensor Project(Tensor input, Tensor weight, Tensor? bias) =>
+        SingleRowProjection.Enabled && SingleRowProjection.Applies(input, weight)
+            ? SingleRowProjection.Multiply(input, weight, bias)
+            : nn.functional.linear(input, weight, bias);
+
+    /// <summary>
+    /// Several projections of the same input, concatenated: [.., in] → [.., Σ out_i]. A decode step computes them
+    /// in one pass of the single-row kernel (q/k/v, gate/up); several rows go through libtorch one projection at a time.
+    /// </summary>
+    internal static Tensor ProjectConcatenated(Tensor input, IReadOnlyList<LinearProjection> projections, AdapterBatch? adapters = null)
+    {
+        var weights = projections.Select(projection => (Tensor)projection.weight).ToArray();
+        if (!SingleRowProjection.Enabled || !SingleRowProjection.Applies(input, weights))
+            return cat(projections.Select(projection => projection.Forward(input, adapters)).ToArray(), -1);
+        using var scope = NewDisposeScope();
+        var output = SingleRowProjection.MultiplyConcatenated(input, weights);
+        if (projections.Any(projection => projection.bias is not null))
+            output = output + cat(projections.Select(projection => (Tensor?)projection.bias ?? zeros(projection.OutFeatures, dtype: output.dtype)).ToArray(), 0);
+        if (adapters is not null)
+        {
+            // Each projection's own low-rank correction, laid out as the concatenated output is.
+            var deltas = projections.Select(projection => adapters.Delta(projection.ModulePath, input, projection.OutFeatures)).ToArray();
+            if (deltas.Any(delta => delta is not null))
+            {
+                var shape = input.shape;
+                output = output + cat(deltas.Select((delta, index) =>
+                    delta ?? zeros([.. shape[..^1], projections[index].OutFeatures], dtype: output.dtype)).ToArray(), -1);
+            }
+        }
+        return output.MoveToOuterDisposeScope();
     }
 }

@@ -95,7 +95,7 @@ public sealed class LlamaForCausalLM : nn.Module
     private Tensor OutputHead(Tensor hidden, AdapterBatch? adapters)
     {
         if (lm_head is not null) return lm_head.Forward(hidden, adapters);
-        var logits = nn.functional.linear(hidden, model.Embeddings.Weight);
+        var logits = LinearProjection.Project(hidden, model.Embeddings.Weight, null);
         var delta = adapters?.Delta(Adapters.LoraTargets.Head, hidden, Config.VocabSize);
         if (delta is null) return logits;
         using (delta) return logits.add_(delta);

@@ -29,7 +29,9 @@ public sealed class Mlp : nn.Module
     public Tensor Forward(Tensor hidden, AdapterBatch? adapters)
     {
         using var scope = NewDisposeScope();
-        var activated = nn.functional.silu(gate_proj.Forward(hidden, adapters)) * up_proj.Forward(hidden, adapters);
+        var gateAndUp = LinearProjection.ProjectConcatenated(hidden, [gate_proj, up_proj], adapters); // [.., 2·intermediate]
+        var intermediate = gate_proj.OutFeatures;
+        var activated = nn.functional.silu(gateAndUp.narrow(-1, 0, intermediate)) * gateAndUp.narrow(-1, intermediate, intermediate);
         return down_proj.Forward(activated, adapters).MoveToOuterDisposeScope();
     }
 }

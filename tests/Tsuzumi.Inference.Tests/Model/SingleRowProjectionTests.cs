@@ -1,0 +1,127 @@
+using Tsuzumi.Inference.Model;
+using static TorchSharp.torch;
+
+namespace Tsuzumi.Inference.Tests.Model;
+
+/// <summary>The C# single-row kernel against libtorch's <c>linear</c> on the same weights: same numbers, same shapes.</summary>
+public sealed class SingleRowProjectionTests
+{
+    // Odd sizes reach every tail: rows not a multiple of 4 or of a chunk, columns not a multiple of 16 or 32.
+    public static TheoryData<int, int> Shapes => new()
+    {
+        { 1, 16 },
+        { 7, 45 },
+        { 97, 70 },
+        { 300, 1536 },
+        { 130, 4096 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void One_fp32_row_matches_libtorch_linear_up_to_summation_order(int outFeatures, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var (input, weight) = Random(outFeatures, inFeatures, ScalarType.Float32, seed: outFeatures * 1000 + inFeatures);
+
+        var ours = SingleRowProjection.Multiply(input, weight, null);
+        var expected = nn.functional.linear(input, weight);
+
+        Assert.Equal(expected.shape, ours.shape);
+        // Sums of n unit-variance products carry rounding of about n·ε (ε ≈ 1.2e-7) in any order; a wrong term is off by ~1.
+        Assert.True(ours.allclose(expected, rtol: 1e-5, atol: 1e-6 * inFeatures), $"largest difference {(ours - expected).abs().max().item<float>()}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void One_bf16_row_matches_fp32_arithmetic_on_the_same_bf16_values_rounded_once(int outFeatures, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var (input, weight) = Random(outFeatures, inFeatures, ScalarType.BFloat16, seed: outFeatures + inFeatures);
+
+        var ours = SingleRowProjection.Multiply(input, weight, null);
+        // The kernel widens bf16 to fp32, accumulates in fp32 and rounds the sum to bf16 once.
+        var exact = nn.functional.linear(input.to(ScalarType.Float32), weight.to(ScalarType.Float32));
+
+        Assert.Equal(ScalarType.BFloat16, ours.dtype);
+        var difference = (ours.to(ScalarType.Float32) - exact).abs();
+        var halfUlp = exact.abs() * (1.0 / 256) + 1e-6; // bf16 keeps 8 significant bits
+        Assert.True(difference.le(halfUlp).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
+    }
+
+    [Fact]
+    public void A_bias_is_added_and_leading_dimensions_are_kept()
+    {
+        using var scope = NewDisposeScope();
+        var (input, weight) = Random(33, 64, ScalarType.Float32, seed: 3);
+        var bias = randn(33, generator: new Generator(4));
+        var row = input.view(1, 1, 64); // [batch, seq, hidden] as a decode step brings it
+
+        var ours = SingleRowProjection.Multiply(row, weight, bias);
+
+        Assert.Equal(new long[] { 1, 1, 33 }, ours.shape);
+        Assert.True(ours.allclose(nn.functional.linear(row, weight, bias), rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Projections_sharing_an_input_come_out_concatenated_in_order(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        var input = randn(1, 1, 96, generator: generator).to(dtype);
+        Tensor[] weights = [randn(96, 96, generator: generator).to(dtype), randn(32, 96, generator: generator).to(dtype), randn(70, 96, generator: generator).to(dtype)];
+
+        var together = SingleRowProjection.MultiplyConcatenated(input, weights);
+        var separately = cat(weights.Select(weight => SingleRowProjection.Multiply(input, weight, null)).ToArray(), -1);
+
+        Assert.Equal(new long[] { 1, 1, 198 }, together.shape);
+        Assert.True(together.eq(separately).all().item<bool>(), "each weight's rows must land at its offset, computed exactly as alone");
+    }
+
+    [Fact]
+    public void Several_rows_or_mixed_dtypes_are_left_to_libtorch()
+    {
+        using var scope = NewDisposeScope();
+        var weight = zeros(8, 16);
+
+        Assert.True(SingleRowProjection.Applies(zeros(1, 1, 16), weight));
+        Assert.False(SingleRowProjection.Applies(zeros(1, 2, 16), weight));
+        Assert.False(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight));
+        Assert.False(SingleRowProjection.Applies(zeros(1, 8), weight.t())); // a transposed view is not row-major
+    }
+
+    [Fact]
+    public void A_decoded_token_gets_the_same_logits_with_the_kernel_and_with_libtorch()
+    {
+        using var model = LlamaForCausalLM.Load(SyntheticCheckpoint.Create(SyntheticCheckpoint.SmallConfig()), ScalarType.Float32);
+        float[] Decode()
+        {
+            using var cache = model.CreateCache();
+            model.Forward(tensor(new long[] { 1, 5, 9 }, new long[] { 1, 3 }), [cache]).Dispose();
+            using var logits = model.Forward(tensor(new long[] { 7 }, new long[] { 1, 1 }), [cache]);
+            return logits.reshape(-1).data<float>().ToArray();
+        }
+
+        var withKernel = Decode();
+        SingleRowProjection.Enabled = false;
+        float[] withLibtorch;
+        try
+        {
+            withLibtorch = Decode();
+        }
+        finally
+        {
+            SingleRowProjection.Enabled = true;
+        }
+
+        Assert.Equal(withLibtorch.Length, withKernel.Length);
+        Assert.All(withKernel.Zip(withLibtorch), pair => Assert.Equal(pair.Second, pair.First, 1e-4f));
+    }
+
+    private static (Tensor Input, Tensor Weight) Random(int outFeatures, int inFeatures, ScalarType dtype, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        return (randn(1, inFeatures, generator: generator).to(dtype), randn(outFeatures, inFeatures, generator: generator).to(dtype));
+    }
+}

@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace Tsuzumi.Cli.Commands;
+
+/// <summary>
+/// <c>tsuzumi bench</c> is listed here so <c>--help</c> shows it; the <c>./tsuzumi</c> script runs it from the benchmark
+/// program (tools/Tsuzumi.Benchmarks), which carries llama.cpp as the reference and so stays out of this program.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Speed vs llama.cpp: `./tsuzumi bench decode [--models stories,0.5b-f32,0.5b-f16] [--tokens N]` (see docs/benchmarks.md)")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.SetAction(_ =>
+        {
+            Console.Error.WriteLine("tsuzumi bench runs from the repository script: ./tsuzumi bench decode --help (tools/Tsuzumi.Benchmarks; results in docs/benchmarks.md)");
+            return 2;
+        });
+        return command;
+    }
+}

@@ -5,6 +5,7 @@ var root = new RootCommand("tsuzumi bench — speed measurements of the inferenc
 {
     DecodeCommand.Create(),
     KernelCommand.Create(),
+    LoraCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

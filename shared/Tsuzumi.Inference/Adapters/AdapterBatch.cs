@@ -43,12 +43,17 @@ public sealed class AdapterBatch : IDisposable
         var module = StacksFor(modulePath);
         if (module is null) return null;
         using var scope = NewDisposeScope();
+        if (module.Groups is [{ CoversEveryRowOnce: true } only])
+        {
+            // The common case — one adapter per row, every row adapted — needs no gather or scatter: two bmm.
+            return bmm(bmm(input, only.ATransposed), only.BScaledTransposed).MoveToOuterDisposeScope(); // [batch, seq, out]
+        }
         var delta = zeros(new[] { input.shape[0], input.shape[1], outFeatures }, dtype: input.dtype);
         foreach (var group in module.Groups)
         {
             var gathered = input.index_select(0, group.Rows);                     // [pairs, seq, in]
-            var low = bmm(gathered, group.ATransposed) * group.Scales;            // [pairs, seq, r]
-            delta.index_add_(0, group.Rows, bmm(low, group.BTransposed), 1);      // += [pairs, seq, out]
+            var low = bmm(gathered, group.ATransposed);                           // [pairs, seq, r]
+            delta.index_add_(0, group.Rows, bmm(low, group.BScaledTransposed), 1); // += [pairs, seq, out]
         }
         return delta.MoveToOuterDisposeScope();
     }
@@ -72,11 +77,13 @@ public sealed class AdapterBatch : IDisposable
                     using var scope = NewDisposeScope();
                     var rowIndex = tensor(members.Select(member => (long)member.Row).ToArray());
                     var aTransposed = stack(members.Select(member => member.Pair!.A.t()).ToArray());   // [pairs, in, r]
-                    var bTransposed = stack(members.Select(member => member.Pair!.B.t()).ToArray());   // [pairs, r, out]
                     var scales = tensor(members.Select(member => (float)(member.Weight * member.Adapter.Scale)).ToArray())
                         .to(dtype).view(-1, 1, 1);                                                      // [pairs, 1, 1]
+                    // w·s folded into B once per batch composition, not multiplied at every step.
+                    var bScaledTransposed = stack(members.Select(member => member.Pair!.B.t()).ToArray()) * scales; // [pairs, r, out]
+                    var coversEveryRowOnce = members.Length == rows.Count && members.Select((member, index) => member.Row == index).All(same => same);
                     return new RankGroup(rowIndex.DetachFromDisposeScope(), aTransposed.contiguous().DetachFromDisposeScope(),
-                        bTransposed.contiguous().DetachFromDisposeScope(), scales.DetachFromDisposeScope());
+                        bScaledTransposed.contiguous().DetachFromDisposeScope(), coversEveryRowOnce);
                 }).ToArray();
                 built = new ModuleStacks(groups);
             }
@@ -93,14 +100,14 @@ public sealed class AdapterBatch : IDisposable
             {
                 group.Rows.Dispose();
                 group.ATransposed.Dispose();
-                group.BTransposed.Dispose();
-                group.Scales.Dispose();
+                group.BScaledTransposed.Dispose();
             }
             stacks.Clear();
         }
     }
 
-    private sealed record RankGroup(Tensor Rows, Tensor ATransposed, Tensor BTransposed, Tensor Scales);
+    /// <param name="CoversEveryRowOnce">The pairs are exactly rows 0..n−1, in order: no gather or scatter is needed.</param>
+    private sealed record RankGroup(Tensor Rows, Tensor ATransposed, Tensor BScaledTransposed, bool CoversEveryRowOnce);
 
     private sealed record ModuleStacks(RankGroup[] Groups);
 }

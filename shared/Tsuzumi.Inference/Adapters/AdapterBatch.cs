@@ -19,6 +19,11 @@ public sealed class AdapterBatch : IDisposable
     private readonly Lock gate = new();
 
     /// <param name="rows">Row b's adapters; an empty list means the base model alone.</param>
+    /// <param name="dtype">
+    /// Precision of the low-rank products, whatever the model's: fp32 is the better choice on CPU — libtorch's bf16
+    /// bmm for these tiny shapes is slower than fp32 (decode +14% with 8 adapters, docs/benchmarks.md) and the adapter
+    /// keeps full precision; bf16 halves the memory of the stacked tensors.
+    /// </param>
     public AdapterBatch(IReadOnlyList<IReadOnlyList<WeightedAdapter>> rows, ScalarType dtype)
     {
         this.rows = rows;
@@ -46,14 +51,16 @@ public sealed class AdapterBatch : IDisposable
         if (module.Groups is [{ CoversEveryRowOnce: true } only])
         {
             // The common case — one adapter per row, every row adapted — needs no gather or scatter: two bmm.
-            return bmm(bmm(input, only.ATransposed), only.BScaledTransposed).MoveToOuterDisposeScope(); // [batch, seq, out]
+            if (input.dtype == only.ATransposed.dtype)
+                return bmm(bmm(input, only.ATransposed), only.BScaledTransposed).MoveToOuterDisposeScope(); // [batch, seq, out]
+            return bmm(bmm(input.to(only.ATransposed.dtype), only.ATransposed), only.BScaledTransposed).to(input.dtype).MoveToOuterDisposeScope();
         }
         var delta = zeros(new[] { input.shape[0], input.shape[1], outFeatures }, dtype: input.dtype);
         foreach (var group in module.Groups)
         {
-            var gathered = input.index_select(0, group.Rows);                     // [pairs, seq, in]
+            var gathered = input.index_select(0, group.Rows).to(group.ATransposed.dtype); // [pairs, seq, in]
             var low = bmm(gathered, group.ATransposed);                           // [pairs, seq, r]
-            delta.index_add_(0, group.Rows, bmm(low, group.BScaledTransposed), 1); // += [pairs, seq, out]
+            delta.index_add_(0, group.Rows, bmm(low, group.BScaledTransposed).to(input.dtype), 1); // += [pairs, seq, out]
         }
         return delta.MoveToOuterDisposeScope();
     }
@@ -68,6 +75,7 @@ public sealed class AdapterBatch : IDisposable
                     .Select(adapter => (Row: index, adapter.Weight, adapter.Adapter, Pair: adapter.Adapter.Get(modulePath, dtype))))
                 .Where(pair => pair.Pair is not null)
                 .ToArray();
+            var stackDtype = dtype;
             ModuleStacks? built = null;
             if (pairs.Length > 0)
             {
@@ -76,11 +84,11 @@ public sealed class AdapterBatch : IDisposable
                     var members = group.ToArray();
                     using var scope = NewDisposeScope();
                     var rowIndex = tensor(members.Select(member => (long)member.Row).ToArray());
-                    var aTransposed = stack(members.Select(member => member.Pair!.A.t()).ToArray());   // [pairs, in, r]
+                    var aTransposed = stack(members.Select(member => member.Pair!.A.t()).ToArray()).to(stackDtype); // [pairs, in, r]
                     var scales = tensor(members.Select(member => (float)(member.Weight * member.Adapter.Scale)).ToArray())
-                        .to(dtype).view(-1, 1, 1);                                                      // [pairs, 1, 1]
+                        .to(stackDtype).view(-1, 1, 1);                                                 // [pairs, 1, 1]
                     // w·s folded into B once per batch composition, not multiplied at every step.
-                    var bScaledTransposed = stack(members.Select(member => member.Pair!.B.t()).ToArray()) * scales; // [pairs, r, out]
+                    var bScaledTransposed = stack(members.Select(member => member.Pair!.B.t()).ToArray()).to(stackDtype) * scales; // [pairs, r, out]
                     var coversEveryRowOnce = members.Length == rows.Count && members.Select((member, index) => member.Row == index).All(same => same);
                     return new RankGroup(rowIndex.DetachFromDisposeScope(), aTransposed.contiguous().DetachFromDisposeScope(),
                         bScaledTransposed.contiguous().DetachFromDisposeScope(), coversEveryRowOnce);

@@ -23,7 +23,7 @@ public sealed class GenerativeQaTask(string name, IReadOnlyList<KeyFactQuestion>
         if (options.MaxNewTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxNewTokens, "max new tokens must be ≥ 1");
         var clock = Stopwatch.StartNew();
         var template = options.Chat ? ChatTemplate.Detect(subject.ChatTemplateText, subject.Tokenizer, options.ChatFormat) : null;
-        using var adapters = subject.Adapters.Count == 0 ? null : new AdapterBatch([subject.Adapters], subject.Model.DType);
+        using var adapters = subject.Adapters.Count == 0 ? null : new AdapterBatch([subject.Adapters], TorchSharp.torch.ScalarType.Float32);
         var generator = new TextGenerator(subject.Model, subject.Tokenizer, adapters);
         var outcomes = new List<KeyFactOutcome>(Questions.Count);
         foreach (var question in Questions)

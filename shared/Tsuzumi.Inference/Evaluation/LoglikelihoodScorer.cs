@@ -92,7 +92,7 @@ public sealed class LoglikelihoodScorer(LlamaForCausalLM model, ITokenizer token
         var caches = batch.Select(_ => model.CreateCache()).ToArray();
         AdapterBatch? adapters = options.Adapters.Count == 0
             ? null
-            : new AdapterBatch(batch.Select(_ => options.Adapters).ToArray(), model.DType);
+            : new AdapterBatch(batch.Select(_ => options.Adapters).ToArray(), ScalarType.Float32);
         try
         {
             var logits = model.Forward(tensor(ids, new long[] { batch.Length, length }), caches, lastOnly: false, adapters); // [B, T, vocab]

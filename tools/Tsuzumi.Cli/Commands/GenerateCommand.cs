@@ -62,7 +62,7 @@ internal static class GenerateCommand
                     StopStrings = parse.GetValue(stop) ?? [],
                 };
                 var adapters = AdapterOption.Load(parse.GetValue(adapter), loaded.Model.Config);
-                using var adapterBatch = adapters.Count == 0 ? null : new AdapterBatch([adapters], loaded.Model.DType);
+                using var adapterBatch = adapters.Count == 0 ? null : new AdapterBatch([adapters], ScalarType.Float32);
                 var generator = new TextGenerator(loaded.Model, loaded.Tokenizer, adapterBatch);
                 var stdout = Console.Out;
                 var result = generator.Generate(request, cancellation, token =>

@@ -10,7 +10,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Speed vs llama.cpp: `./tsuzumi bench decode [--models stories,0.5b-f32,0.5b-f16] [--tokens N]` (see docs/benchmarks.md)")
+        var command = new Command("bench", "Speed measurements: `./tsuzumi bench decode` (vs llama.cpp), `bench lora` (multi-adapter), `bench kernel` (see docs/benchmarks.md)")
         {
             TreatUnmatchedTokensAsErrors = false,
         };

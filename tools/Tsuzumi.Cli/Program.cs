@@ -9,6 +9,7 @@ var root = new RootCommand("tsuzumi — a constellation of small specialised LLM
     MergeCommand.Create(),
     CorpusCommand.Create(),
     EvalCommand.Create(),
+    PretrainCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -232,6 +232,10 @@ public sealed class Pretrainer(PretrainingOptions options)
         {
             // Copy the tokenizer first: it may live in the output folder itself, whose files are replaced below.
             HuggingFaceCheckpointWriter.Write(ModelExport.ToCheckpoint(model, output), staging, SafetensorsDtype.BF16, tokenizerJsonPath);
+            // The writer re-serialises tokenizer_config.json; keep the original bytes so that writing into the folder the
+            // tokenizer came from (tsuzumi-nano's own) leaves its committed tokenizer files unchanged.
+            var tokenizerConfig = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!, HuggingFaceFolder.TokenizerConfigFileName);
+            if (File.Exists(tokenizerConfig)) File.Copy(tokenizerConfig, Path.Combine(staging, HuggingFaceFolder.TokenizerConfigFileName), overwrite: true);
             File.WriteAllText(Path.Combine(staging, ReportFileName), JsonSerializer.Serialize(report, Indented) + "\n");
             File.WriteAllText(Path.Combine(staging, CurveFileName), LossCurve.ToSvg(report.TrainLoss, report.EvalLoss,
                 $"pretraining: {report.Steps} steps, {report.Parameters / 1e6:F1}M parameters"));

@@ -24,10 +24,10 @@ public sealed record PretrainingOptions
 
     public double RopeTheta { get; init; } = 10000.0;
 
-    public int Epochs { get; init; } = 4;
+    public int Epochs { get; init; } = 12;
 
     /// <summary>Windows per optimiser step.</summary>
-    public int BatchSize { get; init; } = 16;
+    public int BatchSize { get; init; } = 8;
 
     /// <summary>Peak learning rate, reached after the warm-up; cosine decay to 10% of it follows.</summary>
     public double LearningRate { get; init; } = 2e-3;
@@ -85,12 +85,12 @@ public sealed record PretrainingOptions
         return vocabularySize * hidden + Layers * (attention + feedForward + 2 * hidden) + hidden;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> (or its out-of-range kind) naming the first impossible value.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> with a one-line message naming the first impossible value.</summary>
     public void Validate()
     {
         static void Positive(int value, string name)
         {
-            if (value <= 0) throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive");
+            if (value <= 0) throw new ArgumentException($"{name} must be positive, was {value}");
         }
         Positive(HiddenSize, nameof(HiddenSize));
         Positive(IntermediateSize, nameof(IntermediateSize));
@@ -99,20 +99,20 @@ public sealed record PretrainingOptions
         Positive(KeyValueHeads, nameof(KeyValueHeads));
         Positive(Epochs, nameof(Epochs));
         Positive(BatchSize, nameof(BatchSize));
-        if (ContextLength < 2) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "context length must be at least 2");
+        if (ContextLength < 2) throw new ArgumentException($"context length must be at least 2, was {ContextLength}");
         if (HiddenSize % AttentionHeads != 0)
             throw new ArgumentException($"hidden size {HiddenSize} is not a multiple of the {AttentionHeads} attention heads");
         if ((HiddenSize / AttentionHeads) % 2 != 0)
             throw new ArgumentException($"head width {HiddenSize / AttentionHeads} must be even for RoPE");
         if (AttentionHeads % KeyValueHeads != 0)
             throw new ArgumentException($"{AttentionHeads} attention heads are not a multiple of the {KeyValueHeads} key/value heads");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "learning rate must be positive");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "weight decay must be ≥ 0");
+        if (!(LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, was {LearningRate}");
+        if (!(WeightDecay >= 0)) throw new ArgumentException($"weight decay must be ≥ 0, was {WeightDecay}");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("Adam betas must be in [0, 1)");
-        if (!(MaxGradientNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(MaxGradientNorm), MaxGradientNorm, "max gradient norm must be ≥ 0");
-        if (WarmupFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "warm-up fraction must be in [0, 1)");
-        if (EvalFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(EvalFraction), EvalFraction, "eval fraction must be in [0, 1)");
-        if (EvalEvery < 0) throw new ArgumentOutOfRangeException(nameof(EvalEvery), EvalEvery, "eval interval must be ≥ 0");
-        if (CheckpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "checkpoint interval must be ≥ 0");
+        if (!(MaxGradientNorm >= 0)) throw new ArgumentException($"max gradient norm must be ≥ 0, was {MaxGradientNorm}");
+        if (WarmupFraction is < 0 or >= 1) throw new ArgumentException($"warm-up fraction must be in [0, 1), was {WarmupFraction}");
+        if (EvalFraction is < 0 or >= 1) throw new ArgumentException($"eval fraction must be in [0, 1), was {EvalFraction}");
+        if (EvalEvery < 0) throw new ArgumentException($"eval interval must be ≥ 0, was {EvalEvery}");
+        if (CheckpointEvery < 0) throw new ArgumentException($"checkpoint interval must be ≥ 0, was {CheckpointEvery}");
     }
 }

@@ -107,13 +107,20 @@ public sealed class PretrainerTests : IDisposable
         Directory.CreateDirectory(Path.Combine(output, "data"));
         File.WriteAllText(Path.Combine(output, "data", "keep.txt"), "data written earlier");
         File.WriteAllText(Path.Combine(output, "README.md"), "# readme");
+        // As for tsuzumi-nano itself: the tokenizer lives in the folder the model is written into.
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(Path.GetDirectoryName(tokenizerPath)!, file), Path.Combine(output, file));
 
-        Pretrain(Tiny, "nano");
+        new Pretrainer(Tiny).Pretrain(corpus, tokenizer, Path.Combine(output, "tokenizer.json"), output, resume: false,
+            cancellation: TestContext.Current.CancellationToken);
 
         Assert.Equal("data written earlier", File.ReadAllText(Path.Combine(output, "data", "keep.txt")));
         Assert.Equal("# readme", File.ReadAllText(Path.Combine(output, "README.md")));
-        foreach (var file in new[] { "config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json" })
+        foreach (var file in new[] { "config.json", "generation_config.json", "model.safetensors", Pretrainer.ReportFileName, Pretrainer.CurveFileName })
             Assert.True(File.Exists(Path.Combine(output, file)), file);
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" }) // unchanged, byte for byte
+            Assert.Equal(File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(tokenizerPath)!, file)), File.ReadAllBytes(Path.Combine(output, file)));
+        Assert.DoesNotContain(Directory.GetDirectories(folder), path => Path.GetFileName(path).StartsWith("nano.", StringComparison.Ordinal)); // no staging or checkpoint left
         using (var weights = SafetensorsFile.Open(Path.Combine(output, "model.safetensors")))
             Assert.All(weights.Tensors, tensor => Assert.Equal(SafetensorsDtype.BF16, tensor.Dtype));
 

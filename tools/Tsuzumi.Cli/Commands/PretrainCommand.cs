@@ -70,7 +70,7 @@ internal static class PretrainCommand
                 };
                 options.Validate();
                 var threadCount = parse.GetValue(threads);
-                if (threadCount < 0) throw new ArgumentOutOfRangeException(nameof(threads), threadCount, "threads must be ≥ 0");
+                if (threadCount < 0) throw new ArgumentException($"--threads must be ≥ 0, was {threadCount}");
                 if (threadCount > 0) set_num_threads(threadCount);
 
                 var tokenizerPath = parse.GetValue(tokenizer)!;

@@ -86,6 +86,8 @@ internal static class PretrainCommand
                     $"{options.ParameterCount(loadedTokenizer.VocabularySize) / 1e6:F2}M parameters ({options.Layers} layers × {options.HiddenSize}, " +
                     $"{options.AttentionHeads}/{options.KeyValueHeads} heads, context {options.ContextLength}) · {options.Epochs} epochs · {get_num_threads()} threads"));
 
+                if (!parse.GetValue(resume) && Directory.Exists(Pretrainer.CheckpointDirectory(outputPath)))
+                    Console.Error.WriteLine($"tsuzumi pretrain: starting over; the checkpoint in {Pretrainer.CheckpointDirectory(outputPath)} will be replaced (pass --resume to continue it)");
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                 using var interrupt = StopOn(PosixSignal.SIGINT, stop);
                 using var terminate = StopOn(PosixSignal.SIGTERM, stop);

@@ -10,6 +10,7 @@ var root = new RootCommand("tsuzumi — a constellation of small specialised LLM
     CorpusCommand.Create(),
     EvalCommand.Create(),
     BenchCommand.Create(),
+    PretrainCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

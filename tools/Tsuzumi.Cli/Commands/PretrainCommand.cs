@@ -88,13 +88,10 @@ internal static class PretrainCommand
 
                 if (!parse.GetValue(resume) && Directory.Exists(Pretrainer.CheckpointDirectory(outputPath)))
                     Console.Error.WriteLine($"tsuzumi pretrain: starting over; the checkpoint in {Pretrainer.CheckpointDirectory(outputPath)} will be replaced (pass --resume to continue it)");
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                using var interrupt = StopOn(PosixSignal.SIGINT, stop);
-                using var terminate = StopOn(PosixSignal.SIGTERM, stop);
-                return await RunToTheEnd(() =>
+                return await Interruptible.RunAsync("tsuzumi pretrain", cancellation, stop =>
                 {
                     var report = new Pretrainer(options).Pretrain(loaded, loadedTokenizer, tokenizerPath, outputPath,
-                        parse.GetValue(resume), new ProgressBar(), stop.Token);
+                        parse.GetValue(resume), new ProgressBar(), stop);
                     Console.Error.WriteLine();
                     if (!report.Completed)
                     {
@@ -114,37 +111,6 @@ internal static class PretrainCommand
             }
         });
         return command;
-    }
-
-    /// <summary>Ctrl-C or SIGTERM asks the run to stop after its current step (and save a checkpoint) instead of killing it.</summary>
-    private static PosixSignalRegistration StopOn(PosixSignal signal, CancellationTokenSource stop) =>
-        PosixSignalRegistration.Create(signal, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on a foreground thread. On Ctrl-C, System.CommandLine cancels the token but stops
-    /// waiting after two seconds and lets Main return; a pretraining step can take longer than that, and the process
-    /// must not end before the step finishes and the checkpoint is written. A foreground thread keeps it alive until then.
-    /// </summary>
-    private static Task<int> RunToTheEnd(Func<int> work)
-    {
-        var finished = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                finished.SetResult(work());
-            }
-            catch (Exception error)
-            {
-                finished.SetException(error);
-            }
-        }) { IsBackground = false, Name = "tsuzumi pretrain" };
-        thread.Start();
-        return finished.Task;
     }
 
     /// <summary>A folder stands for its *.txt files in name order, so the stream (and the weights) do not depend on the file system.</summary>

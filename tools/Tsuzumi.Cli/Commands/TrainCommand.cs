@@ -62,10 +62,14 @@ internal static class TrainCommand
                 var examples = TrainingData.Load(dataPath, loaded.Tokenizer, template, loaded.Model.Config.MaxPositionEmbeddings);
                 Console.Error.WriteLine($"tsuzumi train: {(options.FullFineTune ? "full fine-tuning" : $"LoRA r={options.Rank} α={options.Alpha} on {string.Join(",", options.Targets)}")} · {examples.Count} examples · {options.Epochs} epochs");
 
-                var report = await Task.Run(() => new Trainer(loaded, options, dataPath)
-                    .Train(examples, parse.GetValue(output)!, parse.GetValue(resume), new ProgressBar(), cancellation), CancellationToken.None);
+                TrainingReport? report = null;
+                await Interruptible.RunAsync("tsuzumi train", cancellation, stop =>
+                {
+                    report = new Trainer(loaded, options, dataPath).Train(examples, parse.GetValue(output)!, parse.GetValue(resume), new ProgressBar(), stop);
+                    return 0;
+                });
                 Console.Error.WriteLine();
-                if (!report.Completed)
+                if (!report!.Completed)
                 {
                     Console.Error.WriteLine($"tsuzumi train: interrupted at step {report.Steps}; rerun with --resume to continue");
                     return 130;

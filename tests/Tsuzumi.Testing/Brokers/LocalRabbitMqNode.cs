@@ -9,24 +9,16 @@ namespace Tsuzumi.Testing.Brokers;
 /// never meets a system-wide broker or a node of a parallel test process. Stopping and starting keep the same
 /// ports and data, like a broker restarted in production.
 /// </summary>
-public sealed class LocalRabbitMqNode : IAsyncDisposable
+public sealed class LocalRabbitMqNode : LocalServerProcess
 {
     /// <summary>Where Debian's rabbitmq-server package puts the start script.</summary>
     public const string DefaultServerPath = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
-    // A node flushes its queues and message store on SIGTERM; a few seconds normally, more on a loaded CI box.
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
-
-    private readonly string _serverPath;
-    private readonly TimeSpan _startupTimeout;
     private ChildProcess? _epmd;
-    private ChildProcess? _server;
 
     private LocalRabbitMqNode(string serverPath, TimeSpan startupTimeout, string baseDirectory, int amqpPort, int distributionPort, int epmdPort)
+        : base(serverPath, startupTimeout, baseDirectory)
     {
-        _serverPath = serverPath;
-        _startupTimeout = startupTimeout;
-        BaseDirectory = baseDirectory;
         AmqpPort = amqpPort;
         DistributionPort = distributionPort;
         EpmdPort = epmdPort;
@@ -45,17 +37,11 @@ public sealed class LocalRabbitMqNode : IAsyncDisposable
     /// <summary>The unique node name, e.g. <c>tsuzumi-test-1a2b3c4d5e6f@localhost</c>.</summary>
     public string NodeName { get; }
 
-    /// <summary>The throw-away directory holding config, data, logs and HOME; deleted on dispose.</summary>
-    public string BaseDirectory { get; }
-
-    /// <summary>The captured stdout and stderr of the server.</summary>
-    public string ServerLogPath => Path.Combine(BaseDirectory, "server.log");
-
     /// <summary>The default user (guest, allowed from loopback only) on this node's AMQP port.</summary>
     public Uri AmqpUri => new($"amqp://guest:guest@127.0.0.1:{AmqpPort}/");
 
-    /// <summary>Whether the server process is running.</summary>
-    public bool IsRunning => _server is { HasExited: false };
+    // A node flushes its queues and message store on SIGTERM; a few seconds normally, more on a loaded CI box.
+    private protected override TimeSpan StopGrace => TimeSpan.FromSeconds(30);
 
     /// <summary>Creates the directory and ports, starts the node and waits until an AMQP connection opens.</summary>
     public static async Task<LocalRabbitMqNode> StartNewAsync(string serverPath, TimeSpan startupTimeout, CancellationToken cancellationToken = default)
@@ -77,7 +63,7 @@ public sealed class LocalRabbitMqNode : IAsyncDisposable
     }
 
     /// <summary>Starts the node (on the same ports and data as before) and waits until it accepts AMQP connections.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    public override async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (IsRunning) return;
         if (_epmd is null || _epmd.HasExited)
@@ -91,53 +77,33 @@ public sealed class LocalRabbitMqNode : IAsyncDisposable
 
         var (fileName, arguments) = Environment.IsPrivilegedProcess
             // Erlang refuses nothing as root, but RabbitMQ's files and cookie must belong to the broker's own user.
-            ? ("setpriv", new[] { "--reuid=rabbitmq", "--regid=rabbitmq", "--init-groups", _serverPath })
-            : (_serverPath, Array.Empty<string>());
-        _server = ChildProcess.Start(fileName, arguments, ServerEnvironment(), BaseDirectory, ServerLogPath);
+            ? ("setpriv", new[] { "--reuid=rabbitmq", "--regid=rabbitmq", "--init-groups", ServerPath })
+            : (ServerPath, Array.Empty<string>());
+        var server = ChildProcess.Start(fileName, arguments, ServerEnvironment(), BaseDirectory, ServerLogPath);
+        Server = server;
 
-        var server = _server;
         var failure = await AmqpProbe.WaitUntilConnectsAsync(
-            AmqpUri, _startupTimeout,
+            AmqpUri, StartupTimeout,
             () => server.HasExited ? "the rabbitmq-server process exited during start-up" : null,
             cancellationToken);
         if (failure is not null)
         {
             await server.StopAsync(TimeSpan.FromSeconds(5));
             await server.DisposeAsync();
-            _server = null;
+            Server = null;
             throw new BrokerFixtureException(
-                $"local RabbitMQ node {NodeName} did not accept AMQP on 127.0.0.1:{AmqpPort} within {_startupTimeout.TotalSeconds:0} s " +
+                $"local RabbitMQ node {NodeName} did not accept AMQP on 127.0.0.1:{AmqpPort} within {StartupTimeout.TotalSeconds:0} s " +
                 $"({failure.Message}). Logs in {BaseDirectory}; last lines of {ServerLogPath}:\n{LogTail.Read(ServerLogPath)}",
                 failure);
         }
     }
 
-    /// <summary>Stops the node gracefully (SIGTERM, then the process tree is killed after a grace period); data is kept.</summary>
-    public async Task StopAsync()
+    // epmd outlives server restarts (the node registers with it again), so it goes only on dispose.
+    private protected override async ValueTask DisposeHelperProcessesAsync()
     {
-        if (_server is null) return;
-        await _server.StopAsync(StopGrace);
-        await _server.DisposeAsync();
-        _server = null;
-    }
-
-    /// <summary>Stops and starts the node on the same ports and data directory.</summary>
-    public async Task RestartAsync(CancellationToken cancellationToken = default)
-    {
-        await StopAsync();
-        await StartAsync(cancellationToken);
-    }
-
-    /// <summary>Stops the node and its epmd and deletes the base directory.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        if (_epmd is not null)
-        {
-            await _epmd.DisposeAsync();
-            _epmd = null;
-        }
-        ExitCleanup.DeleteDirectory(BaseDirectory);
+        if (_epmd is null) return;
+        await _epmd.DisposeAsync();
+        _epmd = null;
     }
 
     private async Task PrepareDirectoryAsync(CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tsuzumi.Testing;
 
 namespace Tsuzumi.Cli.Tests;
@@ -33,19 +32,6 @@ public sealed class EntryPointTests
         Assert.Contains("no-such-verb", result.Stderr + result.Stdout);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunTsuzumi(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<TsuzumiRun> RunTsuzumi(params string[] arguments) =>
+        TsuzumiProcess.RunAsync(arguments, TestContext.Current.CancellationToken);
 }

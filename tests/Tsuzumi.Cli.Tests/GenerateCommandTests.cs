@@ -94,13 +94,12 @@ public sealed class GenerateCommandTests
         Assert.Equal("", result.Stdout);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> AssertFailsWithOneLine(string[] arguments, string mentions)
+    private static async Task<TsuzumiRun> AssertFailsWithOneLine(string[] arguments, string mentions)
     {
         var result = await RunTsuzumi(arguments);
         Assert.True(result.ExitCode != 0, $"exit 0 for {string.Join(' ', arguments)}");
         // The script announces a first build on stderr; that line is the script's, not the command's.
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => !line.StartsWith("tsuzumi: building", StringComparison.Ordinal)).ToArray();
+        var lines = result.CommandErrorLines;
         Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{result.Stderr}");
         Assert.StartsWith("tsuzumi generate: ", lines[0]);
         Assert.Contains(mentions, lines[0], StringComparison.OrdinalIgnoreCase);
@@ -108,23 +107,8 @@ public sealed class GenerateCommandTests
         return result;
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunTsuzumi(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = System.Text.Encoding.UTF8,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<TsuzumiRun> RunTsuzumi(params string[] arguments) =>
+        TsuzumiProcess.RunAsync(arguments, TestContext.Current.CancellationToken);
 
     /// <summary>A temporary folder deleted at the end of a test.</summary>
     private sealed class TemporaryFolder : IDisposable

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Tsuzumi.Testing;
 
 namespace Tsuzumi.Cli.Tests;
@@ -59,37 +57,16 @@ public sealed class PretrainCommandTests : IDisposable
     {
         var result = await RunTsuzumi(arguments);
         Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => !line.StartsWith("tsuzumi: building", StringComparison.Ordinal)).ToArray();
+        var lines = new TsuzumiRun(result.ExitCode, "", result.Stderr).CommandErrorLines;
         Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{result.Stderr}");
         Assert.StartsWith("tsuzumi pretrain: ", lines[0]);
         Assert.Contains(mentions, lines[0], StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Runs the CLI; with <paramref name="interruptAfterLine"/>, sends SIGINT (as Ctrl-C does) once a stderr line matches.</summary>
     private static async Task<(int ExitCode, string Stderr)> RunTsuzumi(string[] arguments, Func<string, bool>? interruptAfterLine = null)
     {
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = new Process { StartInfo = start };
-        var stderr = new ConcurrentQueue<string>();
-        var interrupted = 0;
-        process.ErrorDataReceived += (_, line) =>
-        {
-            if (line.Data is null) return;
-            stderr.Enqueue(line.Data);
-            // The script execs dotnet, so its pid is the CLI's once the CLI prints.
-            if (interruptAfterLine?.Invoke(line.Data) == true && Interlocked.Exchange(ref interrupted, 1) == 0)
-                Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-        };
-        process.Start();
-        process.BeginErrorReadLine();
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        await stdout;
-        return (process.ExitCode, string.Join('\n', stderr));
+        var run = await TsuzumiProcess.RunAsync(arguments, TestContext.Current.CancellationToken, interruptAfterLine);
+        return (run.ExitCode, run.Stderr);
     }
 
     public void Dispose() => Directory.Delete(folder, recursive: true);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Generation;
@@ -70,17 +69,11 @@ public sealed class StoriesFactsAdapterTests(StoriesFactsAdapterFixture fixture)
         foreach (var (prompt, _) in fixture.Facts.Where((_, index) => index % 7 == 0))
         {
             var inProcess = Answer(prompt, adapters);
-            var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi")) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { "generate", "--model", fixture.ModelPath, "--adapter", fixture.AdapterDirectory, "--prompt", prompt,
-                         "--max-tokens", "60", "--temperature", "0", "--stop", "\n" })
-                start.ArgumentList.Add(argument);
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            var run = await TsuzumiProcess.RunAsync(["generate", "--model", fixture.ModelPath, "--adapter", fixture.AdapterDirectory,
+                "--prompt", prompt, "--max-tokens", "60", "--temperature", "0", "--stop", "\n"], TestContext.Current.CancellationToken);
 
-            Assert.True(process.ExitCode == 0, await stderr);
-            Assert.Equal(inProcess, (await stdout).Trim());
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Equal(inProcess, run.Stdout.Trim());
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Tsuzumi.Inference.Formats;
 using Tsuzumi.Inference.Formats.Safetensors;
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Adapters;
@@ -58,20 +59,32 @@ public static class PeftAdapterFormat
             }
         }
 
-        var pairs = new Dictionary<string, LoraPair>();
+        // One pass over the mapped file, in data order: each tensor's bytes are hashed, then decoded straight into its
+        // tensor's storage and checked for NaN/inf while still in cache. The ranges hashed cover the whole file, so the
+        // version equals ContentVersion's.
+        var hash = new XxHash128();
+        hash.Append(File.ReadAllBytes(configPath));
+        weights.AppendTo(hash, 0, weights.DataStart);
+        var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var (modulePath, entry) in found)
+            var end = weights.DataStart;
+            foreach (var info in weights.Tensors)
             {
-                pairs[modulePath] = new LoraPair(ReadFinite(weights, entry.A!), ReadFinite(weights, entry.B!));
+                weights.AppendTo(hash, weights.DataStart + info.DataBegin, info.ByteLength);
+                end = weights.DataStart + info.DataEnd;
+                loaded[info.Name] = ReadFinite(weights, info);
             }
+            weights.AppendTo(hash, end, weights.Length - end);
         }
         catch
         {
-            foreach (var pair in pairs.Values) { pair.A.Dispose(); pair.B.Dispose(); }
+            foreach (var value in loaded.Values) value.Dispose();
             throw;
         }
-        return new LoraAdapter(id ?? Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar)), ContentVersion(configPath, weightsPath), config, pairs);
+        var pairs = found.ToDictionary(entry => entry.Key, entry => new LoraPair(loaded[entry.Value.A!.Name], loaded[entry.Value.B!.Name]));
+        var version = Convert.ToHexStringLower(hash.GetCurrentHash())[..16];
+        return new LoraAdapter(id ?? Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar)), version, config, pairs);
     }
 
     /// <summary>Writes <paramref name="adapter"/> into <paramref name="directory"/> (replacing it whole, never half-written).</summary>
@@ -129,12 +142,31 @@ public static class PeftAdapterFormat
     private static SafetensorsTensorToWrite ToWrite(string name, Tensor tensor) =>
         new(name, tensor.shape, SafetensorsDtype.F32, () => tensor.to(ScalarType.Float32).contiguous().data<float>().ToArray());
 
-    private static Tensor ReadFinite(SafetensorsFile file, SafetensorsTensorInfo info)
+    /// <summary>
+    /// An fp32 tensor filled straight from the mapped bytes (one copy, or one conversion pass for F16/BF16/F64 files),
+    /// then checked finite in C# while the values are still in cache.
+    /// </summary>
+    private static unsafe Tensor ReadFinite(SafetensorsFile file, SafetensorsTensorInfo info)
     {
-        var values = tensor(file.ReadFloat32(info.Name), info.Shape);
-        if (isfinite(values).all().item<bool>()) return values;
-        values.Dispose();
-        throw new ModelFormatException(file.Path, info.Name, "contains NaN or infinite values");
+        if (!info.Dtype.IsReadableAsFloat32())
+            throw new ModelFormatException(file.Path, info.Name, $"dtype {info.Dtype} cannot be read as float32 (only F32, F16, BF16, F64)");
+        var count = info.ElementCount;
+        if (count > Array.MaxLength)
+            throw new ModelFormatException(file.Path, info.Name, $"{count} elements are more than one tensor here can hold");
+        var values = empty(info.Shape, ScalarType.Float32);
+        try
+        {
+            if (count == 0) return values;
+            var destination = new Span<float>(TensorMemory.DataPointer(values), (int)count);
+            file.ReadFloat32(info.Name, destination);
+            if (FloatConversions.AllFinite(destination)) return values;
+            throw new ModelFormatException(file.Path, info.Name, "contains NaN or infinite values");
+        }
+        catch
+        {
+            values.Dispose();
+            throw;
+        }
     }
 
     private static (string ModulePath, string Matrix) ParseKey(string path, string key)

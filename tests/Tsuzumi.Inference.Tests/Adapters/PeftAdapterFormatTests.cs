@@ -146,6 +146,48 @@ public sealed class PeftAdapterFormatTests : IDisposable
     }
 
     [Fact]
+    public void A_bf16_stored_adapter_loads_as_fp32_with_the_exact_values()
+    {
+        // Values exactly representable in bfloat16 (8 significant bits), so widening must give them back bit for bit.
+        var tensors = HandTensors("q_proj", 2);
+        foreach (var (_, _, values) in tensors)
+            for (var i = 0; i < values.Length; i++) values[i] = (i % 13 - 6) * (1 << (i % 5 * 3)) / 8f;
+        WriteSafetensorsByHand(Path.Combine(folder, "adapter_model.safetensors"), tensors, bf16: true);
+        File.WriteAllText(Path.Combine(folder, "adapter_config.json"), """{"r": 2, "lora_alpha": 4, "target_modules": ["q_proj"]}""");
+
+        using var adapter = PeftAdapterFormat.Load(folder, config);
+
+        var pair = adapter.Pairs["model.layers.1.self_attn.q_proj"];
+        Assert.Equal(TorchSharp.torch.ScalarType.Float32, pair.A.dtype);
+        Assert.Equal(tensors[2].Values, pair.A.data<float>().ToArray());
+        Assert.Equal(tensors[3].Values, pair.B.data<float>().ToArray());
+        Assert.Equal(PeftAdapterFormat.ContentVersion(Path.Combine(folder, "adapter_config.json"), Path.Combine(folder, "adapter_model.safetensors")), adapter.Version);
+    }
+
+    [Fact]
+    public void A_non_finite_bf16_weight_is_rejected_naming_the_tensor()
+    {
+        var tensors = HandTensors("q_proj", 2);
+        tensors[2].Values[^1] = float.NegativeInfinity;
+        WriteSafetensorsByHand(Path.Combine(folder, "adapter_model.safetensors"), tensors, bf16: true);
+        File.WriteAllText(Path.Combine(folder, "adapter_config.json"), """{"r": 2, "lora_alpha": 4, "target_modules": ["q_proj"]}""");
+
+        var error = Assert.Throws<ModelFormatException>(() => PeftAdapterFormat.Load(folder, config));
+        Assert.Equal(tensors[2].Name, error.Item);
+    }
+
+    [Fact]
+    public void The_loaded_version_is_the_content_hash_of_both_files()
+    {
+        using var original = SyntheticAdapter.Create(config, "v", rank: 4, seed: 5, targets: ["q_proj", "down_proj"]);
+        PeftAdapterFormat.Save(original, folder);
+
+        using var loaded = PeftAdapterFormat.Load(folder, config);
+
+        Assert.Equal(PeftAdapterFormat.ContentVersion(Path.Combine(folder, "adapter_config.json"), Path.Combine(folder, "adapter_model.safetensors")), loaded.Version);
+    }
+
+    [Fact]
     public void A_missing_folder_or_file_is_a_clear_error()
     {
         Assert.Throws<ModelFormatException>(() => PeftAdapterFormat.Load(Path.Combine(folder, "nope"), config));
@@ -173,15 +215,19 @@ public sealed class PeftAdapterFormatTests : IDisposable
     }
 
     /// <summary>safetensors per its spec: u64 header length, JSON header, little-endian F32 data.</summary>
-    private static void WriteSafetensorsByHand(string path, IEnumerable<(string Name, long[] Shape, float[] Values)> tensors)
+    private static void WriteSafetensorsByHand(string path, IEnumerable<(string Name, long[] Shape, float[] Values)> tensors, bool bf16 = false)
     {
         var header = new StringBuilder("{");
         var data = new MemoryStream();
         foreach (var (name, shape, values) in tensors)
         {
             var begin = data.Length;
-            foreach (var value in values) data.Write(BitConverter.GetBytes(value));
-            header.Append($"\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{begin},{data.Length}]}},");
+            foreach (var value in values)
+            {
+                if (bf16) data.Write(BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(value) >> 16))); // truncation: exact for these values
+                else data.Write(BitConverter.GetBytes(value));
+            }
+            header.Append($"\"{name}\":{{\"dtype\":\"{(bf16 ? "BF16" : "F32")}\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{begin},{data.Length}]}},");
         }
         header.Length--;
         header.Append('}');

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Tsuzumi.Inference.Formats.Safetensors;
 
@@ -22,9 +24,15 @@ internal static class FloatConversions
     {
         switch (dtype)
         {
+            case SafetensorsDtype.F32 when BitConverter.IsLittleEndian:
+                MemoryMarshal.Cast<byte, float>(source[..(destination.Length * 4)]).CopyTo(destination);
+                break;
             case SafetensorsDtype.F32:
                 for (var i = 0; i < destination.Length; i++)
                     destination[i] = BinaryPrimitives.ReadSingleLittleEndian(source[(i * 4)..]);
+                break;
+            case SafetensorsDtype.BF16 when BitConverter.IsLittleEndian:
+                WidenBFloat16(MemoryMarshal.Cast<byte, ushort>(source[..(destination.Length * 2)]), destination);
                 break;
             case SafetensorsDtype.F16:
                 for (var i = 0; i < destination.Length; i++)
@@ -41,6 +49,50 @@ internal static class FloatConversions
             default:
                 throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a floating-point type");
         }
+    }
+
+    /// <summary>True when no element is NaN or infinite (exponent bits not all ones), checked a vector at a time.</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        const uint exponent = 0x7F800000;
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated && bits.Length >= Vector512<uint>.Count)
+        {
+            var mask = Vector512.Create(exponent);
+            var any = Vector512<uint>.Zero;
+            for (; i <= bits.Length - Vector512<uint>.Count; i += Vector512<uint>.Count)
+                any |= Vector512.Equals(Vector512.Create(bits[i..]) & mask, mask);
+            if (any != Vector512<uint>.Zero) return false;
+        }
+        else if (Vector256.IsHardwareAccelerated && bits.Length >= Vector256<uint>.Count)
+        {
+            var mask = Vector256.Create(exponent);
+            var any = Vector256<uint>.Zero;
+            for (; i <= bits.Length - Vector256<uint>.Count; i += Vector256<uint>.Count)
+                any |= Vector256.Equals(Vector256.Create(bits[i..]) & mask, mask);
+            if (any != Vector256<uint>.Zero) return false;
+        }
+        for (; i < bits.Length; i++)
+            if ((bits[i] & exponent) == exponent) return false;
+        return true;
+    }
+
+    /// <summary>bfloat16 → float32 a vector at a time: widen each 16-bit value and shift it into the top half.</summary>
+    private static void WidenBFloat16(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        var output = MemoryMarshal.Cast<float, uint>(destination);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= source.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
+            {
+                var (lower, upper) = Vector256.Widen(Vector256.Create(source[i..]));
+                Vector256.ShiftLeft(lower, 16).CopyTo(output[i..]);
+                Vector256.ShiftLeft(upper, 16).CopyTo(output[(i + Vector256<uint>.Count)..]);
+            }
+        }
+        for (; i < source.Length; i++) output[i] = (uint)source[i] << 16;
     }
 
     /// <summary>Encodes <paramref name="source"/> as little-endian <paramref name="dtype"/> (F32, F16 or BF16).</summary>

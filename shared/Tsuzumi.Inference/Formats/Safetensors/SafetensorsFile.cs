@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace Tsuzumi.Inference.Formats.Safetensors;
 
@@ -85,15 +86,58 @@ public sealed class SafetensorsFile : IDisposable
             throw new ModelFormatException(Path, name, $"{elementCount} elements are more than one array can hold");
 
         var result = new float[elementCount];
+        Decode(tensor, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Decodes an F32, F16, BF16 or F64 tensor to float32 straight into <paramref name="destination"/> (which holds
+    /// exactly its elements), with no intermediate array: one pass over the mapped bytes.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The tensor is missing or of another type.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not the tensor's element count.</exception>
+    public void ReadFloat32(string name, Span<float> destination)
+    {
+        var tensor = GetTensor(name);
+        if (!tensor.Dtype.IsReadableAsFloat32())
+            throw new ModelFormatException(Path, name, $"dtype {tensor.Dtype} cannot be read as float32 (only F32, F16, BF16, F64)");
+        if (destination.Length != tensor.ElementCount)
+            throw new ArgumentException($"{destination.Length} floats for {tensor.ElementCount} elements of '{name}'", nameof(destination));
+        Decode(tensor, destination);
+    }
+
+    /// <summary>Total size of the file in bytes.</summary>
+    public long Length => storage.Length;
+
+    /// <summary>Offset of the data section (after the length prefix and the JSON header); tensor offsets count from here.</summary>
+    public long DataStart => dataStart;
+
+    /// <summary>
+    /// Feeds the file's raw bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) to
+    /// <paramref name="hash"/>, from the mapped view (no read into a buffer). Hashing consecutive ranges that cover the
+    /// file equals hashing the whole file.
+    /// </summary>
+    public void AppendTo(NonCryptographicHashAlgorithm hash, long offset, long length)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, storage.Length - offset);
+        for (long done = 0; done < length; done += ChunkBytes)
+            hash.Append(storage.Slice(offset + done, (int)Math.Min(ChunkBytes, length - done)));
+    }
+
+    private void Decode(SafetensorsTensorInfo tensor, Span<float> result)
+    {
+        var elementCount = result.Length;
         var elementSize = tensor.Dtype.Size();
         var elementsPerChunk = ChunkBytes / elementSize;
-        for (long first = 0; first < elementCount; first += elementsPerChunk)
+        for (var first = 0; first < elementCount; first += elementsPerChunk)
         {
-            var count = (int)Math.Min(elementsPerChunk, elementCount - first);
-            var bytes = storage.Slice(dataStart + tensor.DataBegin + first * elementSize, count * elementSize);
-            FloatConversions.ToSingles(tensor.Dtype, bytes, result.AsSpan((int)first, count));
+            var count = Math.Min(elementsPerChunk, elementCount - first);
+            var bytes = storage.Slice(dataStart + tensor.DataBegin + (long)first * elementSize, count * elementSize);
+            FloatConversions.ToSingles(tensor.Dtype, bytes, result.Slice(first, count));
         }
-        return result;
     }
 
     /// <summary>Copies a tensor's stored bytes (any dtype, little-endian as on disk).</summary>

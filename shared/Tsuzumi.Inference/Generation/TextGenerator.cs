@@ -31,12 +31,16 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
     public async IAsyncEnumerable<GeneratedToken> StreamAsync(GenerationRequest request,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        var channel = System.Threading.Channels.Channel.CreateUnbounded<GeneratedToken>();
+        // A small bounded buffer: the producer runs at most a few tokens ahead of the reader, and a reader that stops
+        // (breaks out, or cancels) stops the producer through the finally below instead of letting it run to MaxTokens.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var channel = System.Threading.Channels.Channel.CreateBounded<GeneratedToken>(
+            new System.Threading.Channels.BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(() =>
         {
             try
             {
-                Run(request, token => channel.Writer.TryWrite(token), cancellation);
+                Run(request, token => channel.Writer.WriteAsync(token, stop.Token).AsTask().GetAwaiter().GetResult(), stop.Token);
                 channel.Writer.Complete();
             }
             catch (Exception failure)
@@ -44,8 +48,19 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
                 channel.Writer.Complete(failure);
             }
         }, CancellationToken.None);
-        await foreach (var token in channel.Reader.ReadAllAsync(cancellation)) yield return token;
-        await producer;
+        try
+        {
+            await foreach (var token in channel.Reader.ReadAllAsync(cancellation))
+            {
+                cancellation.ThrowIfCancellationRequested(); // buffered tokens are not handed out after a cancel
+                yield return token;
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producer; // never throws: failures travel through the channel
+        }
     }
 
     private (FinishReason Reason, TimeSpan Prefill, TimeSpan Decode) Run(GenerationRequest request, Action<GeneratedToken> emit, CancellationToken cancellation)

@@ -124,17 +124,13 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
     /// </summary>
     private sealed class TextReleaser(ITokenizer tokenizer, IReadOnlyList<string> stopStrings)
     {
-        private readonly Decoder decoder = new UTF8Encoding(false, false).GetDecoder();
+        // Special tokens other than the end ones are shown as their text; the first generated piece starts the text.
+        private readonly StreamingDetokenizer detokenizer = new(tokenizer, skipSpecialTokens: false, startsText: true);
         private readonly StringBuilder pending = new();
-        private bool first = true;
 
         public string Add(int id, out bool stopped)
         {
-            var bytes = tokenizer.TokenBytes(id, first);
-            first = false;
-            var chars = new char[decoder.GetCharCount(bytes, 0, bytes.Length, flush: false)];
-            decoder.GetChars(bytes, 0, bytes.Length, chars, 0, flush: false);
-            pending.Append(chars);
+            pending.Append(detokenizer.Add(id));
 
             var current = pending.ToString();
             foreach (var stop in stopStrings)
@@ -156,9 +152,7 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
 
         public string Flush()
         {
-            var chars = new char[decoder.GetCharCount([], 0, 0, flush: true)];
-            decoder.GetChars([], 0, 0, chars, 0, flush: true);
-            pending.Append(chars);
+            pending.Append(detokenizer.Flush());
             var rest = pending.ToString();
             pending.Clear();
             return rest;

@@ -93,21 +93,8 @@ public sealed class SentencePieceBpeTokenizer : ITokenizer
         return output;
     }
 
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        var bytes = new List<byte>();
-        var first = true;
-        foreach (var id in ids)
-        {
-            // The first rendered piece loses its leading space. Unlike llama_detokenize, a skipped BOS does not use up
-            // that strip, so [BOS, ▁Hello] reads "Hello" (as SentencePiece and HF decode it), not " Hello".
-            if (skipSpecialTokens && IsSpecial(id)) { CheckId(id); continue; }
-            bytes.AddRange(TokenBytes(id, first));
-            first = false;
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true) =>
+        StreamingDetokenizer.Decode(this, ids, skipSpecialTokens);
 
     /// <summary>llama.cpp's <c>token_to_piece</c> with special tokens rendered as their text.</summary>
     public byte[] TokenBytes(int id, bool isFirstToken = false)

@@ -24,6 +24,19 @@ public sealed class StreamingDetokenizer
         _nextIsFirst = startsText;
     }
 
+    /// <summary>
+    /// The whole text of <paramref name="ids"/>: the first rendered piece loses its SentencePiece leading space, and a
+    /// skipped special token (BOS) does not use that up, so [BOS, ▁Hello] reads "Hello" as SentencePiece and HF decode it.
+    /// </summary>
+    public static string Decode(ITokenizer tokenizer, IEnumerable<int> ids, bool skipSpecialTokens)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var stream = new StreamingDetokenizer(tokenizer, skipSpecialTokens, startsText: true);
+        var text = new StringBuilder();
+        foreach (var id in ids) text.Append(stream.Add(id));
+        return text.Append(stream.Flush()).ToString();
+    }
+
     /// <summary>Adds one token; returns the text it completes (possibly empty).</summary>
     public string Add(int id)
     {

@@ -210,18 +210,7 @@ public sealed class Pretrainer(PretrainingOptions options)
         if (File.Exists(output)) throw new IOException($"{output} is a file; the model is written into a folder");
         if (File.Exists(Path.Combine(output, HuggingFaceFolder.WeightsIndexFileName)))
             throw new IOException($"{output} holds a sharded model ({HuggingFaceFolder.WeightsIndexFileName}) that the new weights would not replace; use another folder");
-        var parent = Path.GetDirectoryName(output) ?? throw new IOException($"{output} has no parent folder");
-        try
-        {
-            Directory.CreateDirectory(parent);
-            var probe = Path.Combine(parent, $".write-probe-{Guid.NewGuid():N}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot write the model beside {output}: {error.Message}", error);
-        }
+        OutputFolder.EnsureParentWritable(output, "the model");
     }
 
     /// <summary>Writes the folder beside <paramref name="output"/>, then moves it (or, when the folder exists, its files) in.</summary>

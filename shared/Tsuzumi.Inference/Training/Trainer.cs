@@ -31,7 +31,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
         if (model.DType != ScalarType.Float32) throw new ArgumentException("training needs the model loaded in fp32");
         var output = Path.GetFullPath(outputDirectory);
         var checkpointDirectory = output + ".checkpoint";
-        CheckWritable(output);
+        OutputFolder.EnsureParentWritable(output, "the output");
 
         manual_seed(options.Seed);
         var (train, eval) = Split(examples);
@@ -239,22 +239,6 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
         Directory.CreateDirectory(directory);
         using var source = GgufFile.Open(baseModel.SourcePath);
         GgufCheckpointWriter.Write(checkpoint, GgufCheckpointReader.ReadVocabulary(source), Path.Combine(directory, "model.gguf"));
-    }
-
-    private static void CheckWritable(string output)
-    {
-        var parent = Path.GetDirectoryName(output) ?? ".";
-        try
-        {
-            Directory.CreateDirectory(parent);
-            var probe = Path.Combine(parent, $".write-probe-{Guid.NewGuid():N}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot write the output beside {output}: {error.Message}", error);
-        }
     }
 
     private void SaveCheckpoint(string directory, LoraAdapter? adapter, LlamaForCausalLM model, TorchSharp.Modules.OptimizerHelper optimizer, RunState state)

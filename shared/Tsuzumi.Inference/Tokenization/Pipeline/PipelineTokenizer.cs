@@ -74,20 +74,8 @@ public sealed class PipelineTokenizer : ITokenizer
         return output;
     }
 
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        var bytes = new List<byte>();
-        var first = true;
-        foreach (var id in ids)
-        {
-            // As HF does: skipped special tokens do not count as the first token.
-            if (skipSpecialTokens && IsSpecial(id)) { CheckId(id); continue; }
-            bytes.AddRange(TokenBytes(id, first));
-            first = false;
-        }
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true) =>
+        StreamingDetokenizer.Decode(this, ids, skipSpecialTokens);
 
     public byte[] TokenBytes(int id, bool isFirstToken = false)
     {

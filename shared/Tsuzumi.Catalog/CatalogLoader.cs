@@ -36,7 +36,8 @@ public static partial class CatalogLoader
         RespectRequiredConstructorParameters = true,
     };
 
-    public static CatalogLoadResult Load(string path)
+    /// <summary>Loads a catalog file. <paramref name="verifyFiles"/> false skips the model and adapter file checks (routing-only tools).</summary>
+    public static CatalogLoadResult Load(string path, bool verifyFiles = true)
     {
         var fullPath = Path.GetFullPath(path);
         byte[] bytes;
@@ -48,11 +49,11 @@ public static partial class CatalogLoader
         {
             throw new CatalogException(fullPath, $"cannot be read: {error.Message}");
         }
-        return Parse(bytes, Path.GetDirectoryName(fullPath)!, fullPath);
+        return Parse(bytes, Path.GetDirectoryName(fullPath)!, fullPath, verifyFiles);
     }
 
     /// <summary>Parses catalog JSON; relative paths resolve against <paramref name="baseDirectory"/>.</summary>
-    public static CatalogLoadResult Parse(ReadOnlySpan<byte> utf8Json, string baseDirectory, string sourceName = "catalog")
+    public static CatalogLoadResult Parse(ReadOnlySpan<byte> utf8Json, string baseDirectory, string sourceName = "catalog", bool verifyFiles = true)
     {
         JsonDocument document;
         try
@@ -75,10 +76,10 @@ public static partial class CatalogLoader
             }
 
             var routing = ReadRouting(root, problems);
-            var baseModels = ReadBaseModels(root, baseDirectory, problems);
+            var baseModels = ReadBaseModels(root, baseDirectory, verifyFiles, problems);
             if (baseModels.Count == 0)
                 throw new CatalogException(sourceName, "declares no usable base model: " + string.Join("; ", problems));
-            var specialists = ReadSpecialists(root, baseDirectory, baseModels, problems);
+            var specialists = ReadSpecialists(root, baseDirectory, verifyFiles, baseModels, problems);
             if (specialists.All(specialist => specialist.Id != routing.Fallback))
                 problems.Add(new CatalogProblem("routing", $"fallback specialist '{routing.Fallback}' is not in the catalog; queries no specialist fits get no answer"));
             var version = Convert.ToHexStringLower(SHA256.HashData(utf8Json))[..16];
@@ -103,7 +104,7 @@ public static partial class CatalogLoader
         }
     }
 
-    private static List<BaseModelDefinition> ReadBaseModels(JsonElement root, string baseDirectory, List<CatalogProblem> problems)
+    private static List<BaseModelDefinition> ReadBaseModels(JsonElement root, string baseDirectory, bool verifyFiles, List<CatalogProblem> problems)
     {
         var models = new List<BaseModelDefinition>();
         foreach (var (element, index) in Entries(root, "baseModels", problems))
@@ -117,7 +118,7 @@ public static partial class CatalogLoader
                 if (model.DType is not (null or "bf16" or "f32")) throw new InvalidDataException($"dtype '{model.DType}' is not bf16 or f32");
                 if (models.Any(existing => existing.Id == model.Id)) throw new InvalidDataException("duplicates an earlier id");
                 var path = Path.GetFullPath(model.Path, baseDirectory);
-                if (!File.Exists(path) && !Directory.Exists(path)) throw new InvalidDataException($"path {path} does not exist");
+                if (verifyFiles && !File.Exists(path) && !Directory.Exists(path)) throw new InvalidDataException($"path {path} does not exist");
                 models.Add(model with { Path = path });
             }
             catch (Exception error) when (error is JsonException or InvalidDataException)
@@ -129,7 +130,7 @@ public static partial class CatalogLoader
     }
 
     private static List<SpecialistDefinition> ReadSpecialists(
-        JsonElement root, string baseDirectory, IReadOnlyList<BaseModelDefinition> baseModels, List<CatalogProblem> problems)
+        JsonElement root, string baseDirectory, bool verifyFiles, IReadOnlyList<BaseModelDefinition> baseModels, List<CatalogProblem> problems)
     {
         var specialists = new List<SpecialistDefinition>();
         foreach (var (element, index) in Entries(root, "specialists", problems))
@@ -138,7 +139,7 @@ public static partial class CatalogLoader
             try
             {
                 var specialist = element.Deserialize<SpecialistDefinition>(Json) ?? throw new InvalidDataException("is null");
-                specialists.Add(Validate(specialist, baseDirectory, baseModels, specialists));
+                specialists.Add(Validate(specialist, baseDirectory, verifyFiles, baseModels, specialists));
             }
             catch (Exception error) when (error is JsonException or InvalidDataException)
             {
@@ -149,7 +150,7 @@ public static partial class CatalogLoader
     }
 
     private static SpecialistDefinition Validate(
-        SpecialistDefinition specialist, string baseDirectory, IReadOnlyList<BaseModelDefinition> baseModels, List<SpecialistDefinition> accepted)
+        SpecialistDefinition specialist, string baseDirectory, bool verifyFiles, IReadOnlyList<BaseModelDefinition> baseModels, List<SpecialistDefinition> accepted)
     {
         ValidateId(specialist.Id);
         if (accepted.Any(existing => existing.Id == specialist.Id)) throw new InvalidDataException("duplicates an earlier id");
@@ -172,7 +173,7 @@ public static partial class CatalogLoader
             if (string.IsNullOrWhiteSpace(adapter.Path)) throw new InvalidDataException("an adapter has no path");
             if (!float.IsFinite(adapter.Weight)) throw new InvalidDataException($"adapter {adapter.Path} has a weight that is not a finite number");
             var path = Path.GetFullPath(adapter.Path, baseDirectory);
-            if (!File.Exists(Path.Combine(path, "adapter_config.json")))
+            if (verifyFiles && !File.Exists(Path.Combine(path, "adapter_config.json")))
                 throw new InvalidDataException($"adapter {path} has no adapter_config.json");
             adapters.Add(adapter with { Path = path });
         }

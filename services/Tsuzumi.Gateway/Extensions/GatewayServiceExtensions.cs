@@ -49,7 +49,7 @@ public static class GatewayServiceExtensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ProxyConfigurationValidator.SectionName))
             .AddTransforms<TrustedHeaders>();
-        builder.Services.AddHealthChecks().AddCheck<RouterReadinessHealthCheck>("router", tags: [HealthEndpoints.ReadyTag]);
+        builder.Services.AddHealthChecks().AddCheck<RouterReadinessHealthCheck>("router", tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]);
         builder.Services.AddHostedService<LoopbackOnlyGuard>();
         return builder;
     }
@@ -65,7 +65,7 @@ public static class GatewayServiceExtensions
         return app;
     }
 
-    /// <summary>The proxied routes, health, the OpenAPI document and page, and 404 problem+json for anything else.</summary>
+    /// <summary>The proxied routes, the OpenAPI document and page, and 404 problem+json for anything else (health comes from MapDefaultEndpoints).</summary>
     public static IEndpointRouteBuilder MapGatewayEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapReverseProxy(proxy =>
@@ -75,7 +75,6 @@ public static class GatewayServiceExtensions
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
-        endpoints.MapHealthEndpoints();
         endpoints.MapPublicApiDocument();
         endpoints.MapFallback("{**path}", context => GatewayProblems.WriteAsync(
             context, StatusCodes.Status404NotFound, "Not Found", $"The gateway has no route for {context.Request.Method} {context.Request.Path}."));

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tsuzumi.Gateway.Extensions;
 using Tsuzumi.Testing;
@@ -53,9 +54,11 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.Logging.AddProvider(new CapturingLoggerProvider(log ?? new ConcurrentQueue<string>()));
 
         // What Program.cs does.
+        builder.AddServiceDefaults();
         builder.AddGatewayServices();
         var app = builder.Build();
         app.UseGatewayPipeline();
+        app.MapDefaultEndpoints();
         app.MapGatewayEndpoints();
         return app;
     }

@@ -33,7 +33,7 @@ internal static class PerKeyRateLimits
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             await GatewayProblems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too Many Requests",
-                $"This key's request rate is exhausted; retry after {seconds} s.");
+                $"The request rate of this key (or, without one, of this client address) is exhausted; retry after {seconds} s.");
         };
     }
 

@@ -20,12 +20,13 @@ public sealed class OpenApiDocumentTests
 
         Assert.Empty(result.Diagnostic!.Errors);
         var document = result.Document!;
-        foreach (var path in new[] { "/v1/ask", "/v1/route", "/v1/specialists", "/v1/chat/completions", "/v1/completions", "/v1/models", "/health/live", "/health/ready" })
+        foreach (var path in new[] { "/v1/ask", "/v1/route", "/v1/specialists", "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/specialists/{id}", "/v1/admin/catalog", "/health/live", "/health/ready" })
             Assert.Contains(path, document.Paths.Keys);
         Assert.Contains("bearer", document.Components!.SecuritySchemes!.Keys);
         var ask = document.Paths["/v1/ask"].Operations![HttpMethod.Post];
         Assert.Contains("429", ask.Responses!.Keys);
         Assert.Equal("query", Assert.Single(ask.RequestBody!.Content!["application/json"].Schema!.Required!));
+        Assert.Contains("403", document.Paths["/v1/admin/catalog"].Operations![HttpMethod.Put].Responses!.Keys);
     }
 
     [Fact]

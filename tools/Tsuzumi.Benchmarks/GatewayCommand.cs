@@ -33,7 +33,7 @@ internal static class GatewayCommand
         var rounds = new Option<int>("--rounds") { Description = "Rounds, alternating direct and gateway", DefaultValueFactory = _ => 3 };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients in the load test", DefaultValueFactory = _ => 100 };
         var seconds = new Option<int>("--seconds") { Description = "Length of the load test (0 skips it)", DefaultValueFactory = _ => 10 };
-        var limits = new Option<string>("--limits") { Description = "Load test rate limits: 'shipped' (the no-keys defaults of appsettings.json) or 'off'", DefaultValueFactory = _ => "shipped" };
+        var limits = new Option<string>("--limits") { Description = "Load test rate limits: 'shipped' (the no-keys defaults of gateway.defaults.json) or 'off'", DefaultValueFactory = _ => "shipped" };
         var upstream = new Option<string?>("--upstream") { Description = "A running router to measure against (e.g. the embedded default's router port) instead of the trivial upstream" };
         var path = new Option<string>("--path") { Description = "Request path", DefaultValueFactory = _ => "/v1/models" };
         var body = new Option<string?>("--body") { Description = "JSON body; the request is a POST when given" };
@@ -197,7 +197,6 @@ internal static class GatewayCommand
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            ContentRootPath = Path.Combine(DecodeCommand.RepositoryRoot(), "services", "Tsuzumi.Gateway"),
             EnvironmentName = "Production",
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });

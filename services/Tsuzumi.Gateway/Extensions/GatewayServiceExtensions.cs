@@ -18,11 +18,12 @@ public static class GatewayServiceExtensions
     public const string AdminPolicy = "admin";
 
     /// <summary>
-    /// Keys, limits and the proxy from configuration. Bad configuration (keys, limits, routes, destinations) throws
-    /// here, before anything binds.
+    /// Keys, limits and the proxy from configuration, over the shipped defaults (<see cref="GatewayDefaults"/>). Bad
+    /// configuration (keys, limits, routes, destinations) throws here, before anything binds.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
+        GatewayDefaults.AddUnderneath(builder.Configuration);
         var gateway = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         if (gateway.MaxRequestBodyBytes < 1) throw new InvalidOperationException("Gateway:MaxRequestBodyBytes must be positive.");
         ProxyConfigurationValidator.Validate(builder.Configuration);

@@ -13,7 +13,7 @@ using Tsuzumi.Testing;
 namespace Tsuzumi.Gateway.Tests.Support;
 
 /// <summary>
-/// The gateway as its Program.cs wires it, on real Kestrel at a loopback port, with the shipped appsettings.json
+/// The gateway as its Program.cs wires it, on real Kestrel at a loopback port, with the shipped defaults
 /// underneath and the test's settings on top (router destinations, keys, limits).
 /// </summary>
 public sealed class GatewayHost : IAsyncDisposable
@@ -39,7 +39,6 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            ContentRootPath = Path.Combine(RepositoryPaths.Root, "services", "Tsuzumi.Gateway"),
             EnvironmentName = "Production",
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });

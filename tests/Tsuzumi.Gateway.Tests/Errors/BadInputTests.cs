@@ -94,6 +94,16 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_overlong_url_is_refused_and_the_gateway_keeps_serving()
+    {
+        using var client = _gateway.Client(TestKeys.AcmeUser);
+        var response = await client.GetAsync("v1/models?q=" + new string('a', 9 * 1024), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, response.StatusCode);
+        await AssertStillServingAsync();
+    }
+
+    [Fact]
     public async Task A_storm_of_bad_requests_leaves_the_gateway_healthy()
     {
         var cancellation = TestContext.Current.CancellationToken;

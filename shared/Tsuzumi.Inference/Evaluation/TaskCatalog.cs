@@ -12,7 +12,29 @@ public static class TaskCatalog
 {
     public static readonly IReadOnlyList<string> BuiltInNames = ["piqa", "jcommonsenseqa"];
 
-    public static EvaluationTask Resolve(string argument, string evalDataDirectory, int? limit = null, int? seed = null)
+    /// <summary>
+    /// Resolves several task arguments. Tasks from files are named by the file's stem; when stems repeat (the same
+    /// file name in several folders, e.g. each domain's heldout.jsonl) they are named folder/stem instead.
+    /// </summary>
+    public static IReadOnlyList<EvaluationTask> ResolveAll(IReadOnlyList<string> arguments, string evalDataDirectory, int? limit = null, int? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var stems = arguments.Select(argument => NameOf(FilePart(argument))).ToArray();
+        return arguments.Select((argument, index) =>
+        {
+            var repeated = stems.Count(stem => stem == stems[index]) > 1;
+            var folder = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(FilePart(argument))));
+            return Resolve(argument, evalDataDirectory, limit, seed, repeated ? $"{folder}/{stems[index]}" : null);
+        }).ToArray();
+    }
+
+    public static EvaluationTask Resolve(string argument, string evalDataDirectory, int? limit = null, int? seed = null) =>
+        Resolve(argument, evalDataDirectory, limit, seed, name: null);
+
+    private static string FilePart(string argument) =>
+        argument.StartsWith("mc:", StringComparison.Ordinal) || argument.StartsWith("qa:", StringComparison.Ordinal) ? argument[3..] : argument;
+
+    private static EvaluationTask Resolve(string argument, string evalDataDirectory, int? limit, int? seed, string? name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(argument);
         switch (argument.Trim().ToLowerInvariant())
@@ -22,14 +44,14 @@ public static class TaskCatalog
             case "jcommonsenseqa" or "jcqa":
                 return Multiple("jcommonsenseqa", JCommonsenseQaFile.Read(Path.Combine(evalDataDirectory, "jglue", "jcommonsenseqa-v1.3", "valid-v1.3.json")), limit, seed);
         }
-        if (argument.StartsWith("mc:", StringComparison.Ordinal)) return Multiple(NameOf(argument[3..]), MultipleChoiceFile.Read(argument[3..]), limit, seed);
-        if (argument.StartsWith("qa:", StringComparison.Ordinal)) return Generative(NameOf(argument[3..]), KeyFactQaFile.Read(argument[3..]), limit, seed);
+        if (argument.StartsWith("mc:", StringComparison.Ordinal)) return Multiple(name ?? NameOf(argument[3..]), MultipleChoiceFile.Read(argument[3..]), limit, seed);
+        if (argument.StartsWith("qa:", StringComparison.Ordinal)) return Generative(name ?? NameOf(argument[3..]), KeyFactQaFile.Read(argument[3..]), limit, seed);
         if (File.Exists(argument))
         {
             return KindOf(argument) switch
             {
-                "mc" => Multiple(NameOf(argument), MultipleChoiceFile.Read(argument), limit, seed),
-                _ => Generative(NameOf(argument), KeyFactQaFile.Read(argument), limit, seed),
+                "mc" => Multiple(name ?? NameOf(argument), MultipleChoiceFile.Read(argument), limit, seed),
+                _ => Generative(name ?? NameOf(argument), KeyFactQaFile.Read(argument), limit, seed),
             };
         }
         throw new ArgumentException($"unknown task '{argument}': use {string.Join(", ", BuiltInNames)}, mc:FILE, qa:FILE or an existing .jsonl file");

@@ -47,9 +47,7 @@ internal static class EvalCommand
             try
             {
                 var evalData = parse.GetValue(dataDir) ?? DefaultEvalDataDirectory();
-                var resolved = (parse.GetValue(tasks) ?? [])
-                    .Select(task => TaskCatalog.Resolve(task, evalData, parse.GetValue(limit), parse.GetValue(seed)))
-                    .ToArray();
+                var resolved = TaskCatalog.ResolveAll(parse.GetValue(tasks) ?? [], evalData, parse.GetValue(limit), parse.GetValue(seed));
                 var contestants = new List<Contestant>();
                 if (parse.GetValue(model) is { } modelPath)
                     contestants.Add(Contestant.ForModel(modelPath, (parse.GetValue(adapters) ?? []).Select(AdapterSpec.Parse).ToArray(), parse.GetValue(name)));

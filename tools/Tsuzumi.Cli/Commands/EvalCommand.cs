@@ -38,6 +38,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a model: multiple choice by log-likelihood (as lm-evaluation-harness) and generative QA by key facts")
         {
             model, name, adapters, tasks, limit, seed, json, chat, chatFormat, maxTokens, addBos, batchSize, dataDir, dtype,
+            RoutingEvalCommand.Create(),
         };
         command.SetAction((parse, cancellation) =>
         {

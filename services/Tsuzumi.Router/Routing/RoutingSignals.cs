@@ -40,7 +40,7 @@ public sealed record RoutingTuning
     public double LexicalSaturation { get; init; } = 0.3;
 
     /// <summary>How much a query term no specialist knows counts against the lexical share, relative to the rarest known term.</summary>
-    public double UnknownTermWeight { get; init; } = 0.5;
+    public double UnknownTermWeight { get; init; } = 0.25;
 
     /// <summary>Evidence (in IDF units; a rare word is about 4) added to every query's attainable BM25 weight.</summary>
     public double LexicalPriorEvidence { get; init; } = 8;

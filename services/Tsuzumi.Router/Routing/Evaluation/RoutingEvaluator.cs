@@ -14,7 +14,9 @@ public sealed record RoutingSliceResult(
     double ExtraChoiceRate,
     int TenantLeaks,
     double LatencyP50Ms,
-    double LatencyP99Ms);
+    double LatencyP99Ms,
+    double CpuP50Ms,
+    double CpuP99Ms);
 
 /// <summary>A query the router got wrong: top-1 not expected, or an expected multi-domain specialist missing.</summary>
 public sealed record RoutingMiss(string Set, string Query, string Tenant, IReadOnlyList<string> Expected, IReadOnlyList<string> Chosen, string Candidates);
@@ -33,15 +35,18 @@ public static class RoutingEvaluator
             outcomes.Add((set.Items[i], tenant, router.Route(set.Items[i].Query, tenant), i));
         }
         var latencies = set.Items.Select(_ => new List<double>(timedPasses)).ToArray();
+        var cpuTimes = set.Items.Select(_ => new List<double>(timedPasses)).ToArray();
         var stopwatch = new Stopwatch();
         for (var pass = 0; pass < timedPasses; pass++)
         {
             for (var i = 0; i < set.Items.Count; i++)
             {
+                var cpuStart = ThreadCpuClock.NowMilliseconds();
                 stopwatch.Restart();
                 router.Route(set.Items[i].Query, tenantOverride ?? set.Items[i].Tenant);
                 stopwatch.Stop();
                 latencies[i].Add(stopwatch.Elapsed.TotalMilliseconds);
+                cpuTimes[i].Add(ThreadCpuClock.NowMilliseconds() - cpuStart);
             }
         }
 
@@ -54,6 +59,7 @@ public static class RoutingEvaluator
             var outOfDomain = slice.Where(outcome => outcome.Item.Kind == RoutingSetItem.OutOfDomain).ToArray();
             var single = slice.Where(outcome => outcome.Item.Kind == RoutingSetItem.Single).ToArray();
             var times = slice.SelectMany(outcome => latencies[outcome.Index]).Order().ToArray();
+            var cpu = slice.SelectMany(outcome => cpuTimes[outcome.Index]).Order().ToArray();
             slices.Add(new RoutingSliceResult(
                 set.Name,
                 lang,
@@ -66,7 +72,9 @@ public static class RoutingEvaluator
                 single.Length == 0 ? double.NaN : Share(single, outcome => outcome.Decision.Chosen.Count > 1),
                 slice.Count(outcome => Leaks(catalog, outcome.Tenant, outcome.Decision)),
                 Percentile(times, 0.50),
-                Percentile(times, 0.99)));
+                Percentile(times, 0.99),
+                Percentile(cpu, 0.50),
+                Percentile(cpu, 0.99)));
         }
         var misses = outcomes
             .Where(outcome => !IsTop1Correct(outcome.Item, outcome.Decision)

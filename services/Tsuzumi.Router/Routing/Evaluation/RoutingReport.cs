@@ -62,11 +62,11 @@ public sealed record RoutingReport(
     {
         var text = new StringBuilder();
         text.AppendLine(Invariant($"catalog {CatalogVersion}, embedder {Embedder}"));
-        text.AppendLine(Invariant($"{"set",-18} {"lang",-4} {"n",4} {"top-1",7} {"multi-rec",9} {"ood→fb",7} {"extra",6} {"leaks",5} {"p50 ms",7} {"p99 ms",7}"));
+        text.AppendLine(Invariant($"{"set",-18} {"lang",-4} {"n",4} {"top-1",7} {"multi-rec",9} {"ood→fb",7} {"extra",6} {"leaks",5} {"p50 ms",7} {"p99 ms",7} {"cpu p50",7} {"cpu p99",7}"));
         foreach (var row in Results)
         {
             text.AppendLine(Invariant(
-                $"{row.Set,-18} {row.Lang,-4} {row.Queries,4} {Percent(row.Top1Accuracy),7} {Percent(row.MultiDomainRecall),9} {Percent(row.OutOfDomainFallbackAccuracy),7} {Percent(row.ExtraChoiceRate),6} {row.TenantLeaks,5} {row.LatencyP50Ms,7:0.00} {row.LatencyP99Ms,7:0.00}"));
+                $"{row.Set,-18} {row.Lang,-4} {row.Queries,4} {Percent(row.Top1Accuracy),7} {Percent(row.MultiDomainRecall),9} {Percent(row.OutOfDomainFallbackAccuracy),7} {Percent(row.ExtraChoiceRate),6} {row.TenantLeaks,5} {row.LatencyP50Ms,7:0.00} {row.LatencyP99Ms,7:0.00} {row.CpuP50Ms,7:0.00} {row.CpuP99Ms,7:0.00}"));
         }
         text.AppendLine();
         text.AppendLine(Invariant($"{"top-1 ablation",-18} {"lang",-4} {"hybrid",7} {"embed",7} {"lexical",7}"));

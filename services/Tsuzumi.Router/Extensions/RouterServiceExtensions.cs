@@ -10,6 +10,7 @@ using Tsuzumi.Router.Api;
 using Tsuzumi.Router.Catalog;
 using Tsuzumi.Router.FanOut;
 using Tsuzumi.Router.Querying;
+using Tsuzumi.Router.Routing;
 using Tsuzumi.Router.Streaming;
 
 namespace Microsoft.Extensions.Hosting;
@@ -41,6 +42,7 @@ public static class RouterServiceExtensions
         AddBus(builder, configureBus);
         AddTokenStreaming(builder);
 
+        services.AddSpecialistRouting();
         services.AddSingleton<RequestLimits>();
         services.AddScoped<SpecialistFanOut>();
         services.AddScoped<IAggregationStrategy, BestAnswerStrategy>();

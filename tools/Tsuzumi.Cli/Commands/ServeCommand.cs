@@ -29,11 +29,11 @@ internal static class ServeCommand
                 await using var constellation = await EmbeddedConstellation.StartAsync(
                     catalog, parse.GetValue(urls)!, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, cancellation);
                 await constellation.WaitUntilReadyAsync(TimeSpan.FromMinutes(2), cancellation);
-                Console.WriteLine($"tsuzumi serve: ready in {clock.Elapsed.TotalSeconds:0.0} s at {constellation.GatewayAddress} (catalog {catalog})");
-                Console.WriteLine($"  try: curl -s {constellation.GatewayAddress}v1/ask -H 'content-type: application/json' -d '{{\"query\": \"What is a dividend?\"}}'");
-                Console.WriteLine("  Ctrl-C stops after in-flight requests finish.");
+                Console.Error.WriteLine($"tsuzumi serve: ready in {clock.Elapsed.TotalSeconds:0.0} s at {constellation.GatewayAddress} (catalog {catalog})");
+                Console.Error.WriteLine($"  try: curl -s {constellation.GatewayAddress}v1/ask -H 'content-type: application/json' -d '{{\"query\": \"What is a dividend?\"}}'");
+                Console.Error.WriteLine("  Ctrl-C stops after in-flight requests finish.");
                 await constellation.WaitForShutdownAsync(cancellation);
-                Console.WriteLine("tsuzumi serve: stopping");
+                Console.Error.WriteLine("tsuzumi serve: stopping");
                 return 0;
             }
             catch (Exception error) when (error is FileNotFoundException or CatalogException or InvalidOperationException or IOException or TimeoutException)

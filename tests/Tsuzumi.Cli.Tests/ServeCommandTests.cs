@@ -56,7 +56,8 @@ public sealed class ServeCommandTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         stop.CancelAfter(TimeSpan.FromSeconds(60));
         await server.WaitForExitAsync(stop.Token);
-        Assert.True(server.ExitCode == 0, string.Join('\n', log));
+        Assert.True(server.ExitCode == 130, string.Join('\n', log)); // the conventional exit status after SIGINT, as pretrain
+        Assert.Contains(log, line => line.Contains("tsuzumi serve: stopping", StringComparison.Ordinal));
     }
 
     private static int FreePort()

@@ -134,7 +134,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         {
             ["Logging:LogLevel:Default"] = level.ToString(),
             ["Logging:LogLevel:Microsoft.AspNetCore"] = noisy,
-            ["Logging:LogLevel:Orleans"] = noisy,
+            ["Logging:LogLevel:Orleans"] = (level < LogLevel.Error ? LogLevel.Error : level).ToString(), // start-up notes about server GC on 2 cores
             ["Logging:LogLevel:MassTransit"] = noisy,
             ["Logging:LogLevel:Yarp"] = noisy,
             ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = LogLevel.Critical.ToString(),

@@ -11,6 +11,8 @@ var root = new RootCommand("tsuzumi — a constellation of small specialised LLM
     EvalCommand.Create(),
     BenchCommand.Create(),
     PretrainCommand.Create(),
+    ServeCommand.Create(),
+    AskCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

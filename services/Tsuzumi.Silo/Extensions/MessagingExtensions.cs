@@ -16,7 +16,7 @@ public static class MessagingExtensions
             throw new InvalidOperationException($"ConnectionStrings:{RabbitMqConnectionName} must be an amqp:// or amqps:// URL");
         services.AddMassTransit(bus =>
         {
-            bus.AddConsumer<AskSpecialistConsumer, AskSpecialistConsumerDefinition>();
+            bus.AddSpecialistConsumer();
             if (broker is null)
             {
                 bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
@@ -31,5 +31,12 @@ public static class MessagingExtensions
             }
         });
         return services;
+    }
+
+    /// <summary>The <c>AskSpecialist</c> consumer with its definition (concurrency limit, retries), on any bus.</summary>
+    public static IBusRegistrationConfigurator AddSpecialistConsumer(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<AskSpecialistConsumer, AskSpecialistConsumerDefinition>();
+        return bus;
     }
 }

@@ -6,7 +6,12 @@ namespace Tsuzumi.Silo.Extensions;
 /// <summary>Everything the silo host registers; <c>Program.cs</c> only calls these.</summary>
 public static class SiloServiceExtensions
 {
-    public static IHostApplicationBuilder AddSiloServices(this IHostApplicationBuilder builder)
+    /// <param name="builder">The host.</param>
+    /// <param name="ownBus">
+    /// False when another part of the same host owns the MassTransit bus (the embedded constellation, where the router's
+    /// bus carries the <c>AskSpecialist</c> consumer: <see cref="MessagingExtensions.AddSpecialistConsumer"/>).
+    /// </param>
+    public static IHostApplicationBuilder AddSiloServices(this IHostApplicationBuilder builder, bool ownBus = true)
     {
         builder.AddSpecialistHosting();
         builder.UseOrleans(silo =>
@@ -29,7 +34,7 @@ public static class SiloServiceExtensions
             }
             silo.AddSpecialistPlacement(configuration, builder.Environment.ContentRootPath);
         });
-        builder.Services.AddSpecialistMessaging(builder.Configuration);
+        if (ownBus) builder.Services.AddSpecialistMessaging(builder.Configuration);
         return builder;
     }
 

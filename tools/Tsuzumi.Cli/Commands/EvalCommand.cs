@@ -41,6 +41,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a model: multiple choice by log-likelihood (as lm-evaluation-harness) and generative QA by key facts")
         {
             model, catalog, specialists, name, adapters, tasks, limit, seed, json, chat, chatFormat, maxTokens, addBos, batchSize, dataDir, dtype,
+            RoutingEvalCommand.Create(),
         };
         command.SetAction((parse, cancellation) =>
         {

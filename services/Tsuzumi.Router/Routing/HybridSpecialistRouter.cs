@@ -1,0 +1,163 @@
+using Tsuzumi.Catalog;
+
+namespace Tsuzumi.Router.Routing;
+
+/// <summary>
+/// Routes a query by a weighted sum of two calibrated signals, each in [0, 1]: the best cosine similarity of its
+/// MiniLM embedding to a specialist's description and examples, and the share of its character n-gram BM25 weight
+/// that the specialist explains. Specialists at or above their threshold are chosen (a second one when it also scores
+/// close to the best); when none fits, the catalog's fallback answers. The fallback also wins on its own merit, but
+/// only by a clear margin, so that a specialist question is never handed to the generalist by a hair.
+/// </summary>
+public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
+{
+    private readonly ICatalogSource catalogSource;
+    private readonly ISentenceEmbedder? embedder;
+    private readonly RoutingTuning tuning;
+    private readonly Lock rebuildGate = new();
+    private RoutingIndex index;
+
+    public HybridSpecialistRouter(ICatalogSource catalogSource, ISentenceEmbedder embedder, RoutingTuning? tuning = null)
+    {
+        this.catalogSource = catalogSource;
+        this.tuning = tuning ?? new RoutingTuning();
+        if (this.tuning.Signals is not (RoutingSignals.Hybrid or RoutingSignals.EmbeddingOnly or RoutingSignals.LexicalOnly))
+            throw new ArgumentException($"unknown routing signals '{this.tuning.Signals}'", nameof(tuning));
+        if (this.tuning.CosineCeiling <= this.tuning.CosineFloor || this.tuning.CosineCeilingJapanese <= this.tuning.CosineFloorJapanese)
+            throw new ArgumentException("cosine ceilings must be above their floors", nameof(tuning));
+        if (this.tuning.LexicalSaturation is not (> 0 and <= 1)) throw new ArgumentException("lexical saturation must be in (0, 1]", nameof(tuning));
+        this.embedder = this.tuning.Signals == RoutingSignals.LexicalOnly ? null : embedder;
+        index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null);
+        catalogSource.Changed += OnCatalogChanged;
+    }
+
+    /// <summary>The catalog version the router currently routes over.</summary>
+    public string IndexVersion => Volatile.Read(ref index).Version;
+
+    /// <summary>How many times an index was built (once at start, then once per new catalog version).</summary>
+    public int IndexBuilds { get; private set; } = 1;
+
+    public RouteDecision Route(string query, string tenant)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(query);
+        ArgumentException.ThrowIfNullOrWhiteSpace(tenant);
+        if (!QueryText.HasContent(query)) throw new ArgumentException("the query has no letters or digits to route on", nameof(query));
+
+        var current = CurrentIndex();
+        var normalized = QueryText.Normalize(query.Length > tuning.MaxQueryCharacters ? query[..tuning.MaxQueryCharacters] : query);
+        var count = current.Specialists.Length;
+        Span<double> lexical = count <= 64 ? stackalloc double[count] : new double[count];
+        Span<double> semantic = count <= 64 ? stackalloc double[count] : new double[count];
+
+        var japanese = QueryText.JapaneseShare(normalized);
+        var embeddingWeight = EmbeddingWeight(japanese);
+        if (embeddingWeight < 1)
+        {
+            var terms = TermBuffer.Value!;
+            terms.Clear();
+            LexicalTerms.Extract(normalized, terms);
+            current.Lexical.Score(terms, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, lexical);
+            for (var i = 0; i < count; i++) lexical[i] = Math.Min(1, lexical[i] / tuning.LexicalSaturation);
+        }
+        if (embeddingWeight > 0 && embedder is not null) ScoreEmbeddings(current, normalized, japanese, semantic);
+
+        var candidates = new List<RouteCandidate>(count);
+        var visibleIndices = new List<int>(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (!current.Specialists[i].IsVisibleTo(tenant)) continue;
+            var score = embeddingWeight * semantic[i] + (1 - embeddingWeight) * lexical[i];
+            candidates.Add(new RouteCandidate(current.Specialists[i].Id, Math.Round(score, 4)));
+            visibleIndices.Add(i);
+        }
+        var order = Enumerable.Range(0, candidates.Count).OrderByDescending(position => candidates[position].Score).ToArray();
+        var ranked = order.Select(position => candidates[position]).ToArray();
+        var rankedIndices = order.Select(position => visibleIndices[position]).ToArray();
+        return Decide(current, ranked, rankedIndices);
+    }
+
+    private RouteDecision Decide(RoutingIndex current, RouteCandidate[] ranked, int[] rankedIndices)
+    {
+        var topK = current.Catalog.Routing.TopK;
+        var fallbackPosition = Array.IndexOf(rankedIndices, current.FallbackIndex);
+        var fallback = fallbackPosition >= 0 ? ranked[fallbackPosition] : null;
+        var fallbackFits = fallback is not null && fallback.Score >= current.Thresholds[current.FallbackIndex];
+
+        var chosen = new List<string>(topK);
+        RouteCandidate? best = null;
+        for (var position = 0; position < ranked.Length && chosen.Count < topK; position++)
+        {
+            if (position == fallbackPosition) continue;
+            var candidate = ranked[position];
+            if (candidate.Score < current.Thresholds[rankedIndices[position]]) continue;
+            if (best is null) best = candidate;
+            else if (candidate.Score < tuning.SecondChoiceRatio * best.Score) break;
+            chosen.Add(candidate.Id);
+        }
+
+        if (fallbackFits && (best is null || fallback!.Score >= best.Score + tuning.FallbackMargin))
+            return new RouteDecision(ranked, [fallback!.Id], FellBack: false);
+        if (best is not null) return new RouteDecision(ranked, chosen, FellBack: false);
+        return new RouteDecision(ranked, fallback is null ? [] : [fallback.Id], FellBack: true);
+    }
+
+    private double EmbeddingWeight(double japanese) => tuning.Signals switch
+    {
+        RoutingSignals.LexicalOnly => 0,
+        RoutingSignals.EmbeddingOnly => 1,
+        _ => Blend(tuning.EmbeddingWeightEnglish, tuning.EmbeddingWeightJapanese, japanese),
+    };
+
+    /// <summary>English and Japanese settings mixed by the query's share of Japanese letters.</summary>
+    private static double Blend(double english, double japanese, double share) => english + share * (japanese - english);
+
+    private void ScoreEmbeddings(RoutingIndex current, string normalized, double japanese, Span<double> scores)
+    {
+        var floor = Blend(tuning.CosineFloor, tuning.CosineFloorJapanese, japanese);
+        var ceiling = Blend(tuning.CosineCeiling, tuning.CosineCeilingJapanese, japanese);
+        var query = embedder!.Embed([normalized])[0];
+        for (var specialist = 0; specialist < scores.Length; specialist++)
+        {
+            var bestCosine = -1.0;
+            foreach (var vector in current.Embeddings[specialist]) bestCosine = Math.Max(bestCosine, Dot(query, vector));
+            scores[specialist] = Math.Clamp((bestCosine - floor) / (ceiling - floor), 0, 1);
+        }
+    }
+
+    private static double Dot(float[] left, float[] right) => System.Numerics.Tensors.TensorPrimitives.Dot(left, right);
+
+    /// <summary>The index for the current catalog version; a stale one keeps serving while another thread rebuilds.</summary>
+    private RoutingIndex CurrentIndex()
+    {
+        var current = Volatile.Read(ref index);
+        if (current.Version == catalogSource.Current.Version) return current;
+        if (!rebuildGate.TryEnter()) return current;
+        try
+        {
+            return Rebuild(catalogSource.Current);
+        }
+        finally
+        {
+            rebuildGate.Exit();
+        }
+    }
+
+    private void OnCatalogChanged(ConstellationCatalog catalog)
+    {
+        lock (rebuildGate) Rebuild(catalog);
+    }
+
+    private RoutingIndex Rebuild(ConstellationCatalog catalog)
+    {
+        var current = Volatile.Read(ref index);
+        if (current.Version == catalog.Version) return current;
+        var rebuilt = RoutingIndex.Build(catalog, embedder, current);
+        Volatile.Write(ref index, rebuilt);
+        IndexBuilds++;
+        return rebuilt;
+    }
+
+    public void Dispose() => catalogSource.Changed -= OnCatalogChanged;
+
+    private static readonly ThreadLocal<List<LexicalTerm>> TermBuffer = new(() => new List<LexicalTerm>(128));
+}

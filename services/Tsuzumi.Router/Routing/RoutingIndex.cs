@@ -1,0 +1,64 @@
+using Tsuzumi.Catalog;
+
+namespace Tsuzumi.Router.Routing;
+
+/// <summary>
+/// Everything the router precomputes for one catalog version: the BM25 index and the embeddings of every
+/// specialist's description and examples. Immutable, so any number of queries read it at once.
+/// </summary>
+internal sealed class RoutingIndex
+{
+    private RoutingIndex(ConstellationCatalog catalog, LexicalIndex lexical, float[][][] embeddings, IReadOnlyDictionary<string, float[]> embeddingsByText)
+    {
+        Catalog = catalog;
+        Specialists = [.. catalog.Specialists];
+        Thresholds = Specialists.Select(specialist => specialist.RouteThreshold ?? catalog.Routing.Threshold).ToArray();
+        FallbackIndex = Array.FindIndex(Specialists, specialist => specialist.Id == catalog.Routing.Fallback);
+        Lexical = lexical;
+        Embeddings = embeddings;
+        EmbeddingsByText = embeddingsByText;
+    }
+
+    public ConstellationCatalog Catalog { get; }
+
+    public string Version => Catalog.Version;
+
+    public SpecialistDefinition[] Specialists { get; }
+
+    public double[] Thresholds { get; }
+
+    /// <summary>Index of the fallback specialist in <see cref="Specialists"/>, or -1 when the catalog lacks it.</summary>
+    public int FallbackIndex { get; }
+
+    public LexicalIndex Lexical { get; }
+
+    /// <summary>Per specialist, the unit vectors of its description and examples (empty when embeddings are off).</summary>
+    public float[][][] Embeddings { get; }
+
+    /// <summary>Vectors by source text, so the next catalog version re-embeds only what changed.</summary>
+    public IReadOnlyDictionary<string, float[]> EmbeddingsByText { get; }
+
+    public static RoutingIndex Build(ConstellationCatalog catalog, ISentenceEmbedder? embedder, RoutingIndex? previous)
+    {
+        var texts = catalog.Specialists.Select(specialist => (IReadOnlyList<string>)[specialist.Description, .. specialist.Examples]).ToArray();
+        var lexical = new LexicalIndex(texts.Select(list => (IReadOnlyList<string>)list.Select(QueryText.Normalize).ToArray()).ToArray());
+        var known = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (embedder is not null)
+        {
+            var reusable = previous?.EmbeddingsByText ?? new Dictionary<string, float[]>();
+            foreach (var text in texts.SelectMany(list => list).Distinct(StringComparer.Ordinal))
+            {
+                if (reusable.TryGetValue(text, out var vector)) known[text] = vector;
+            }
+            var missing = texts.SelectMany(list => list).Distinct(StringComparer.Ordinal).Where(text => !known.ContainsKey(text)).ToArray();
+            // Batches of similar size: the encoder pads each batch to its longest sentence.
+            foreach (var batch in missing.OrderBy(text => text.Length).Chunk(32))
+            {
+                var vectors = embedder.Embed(batch);
+                for (var i = 0; i < batch.Length; i++) known[batch[i]] = vectors[i];
+            }
+        }
+        var embeddings = texts.Select(list => embedder is null ? [] : list.Select(text => known[text]).ToArray()).ToArray();
+        return new RoutingIndex(catalog, lexical, embeddings, known);
+    }
+}

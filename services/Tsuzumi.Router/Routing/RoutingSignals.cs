@@ -1,0 +1,56 @@
+namespace Tsuzumi.Router.Routing;
+
+/// <summary>Which evidence the router combines; the single-signal modes exist for the ablation in <c>eval routing</c>.</summary>
+public enum RoutingSignals
+{
+    Hybrid,
+    EmbeddingOnly,
+    LexicalOnly,
+}
+
+/// <summary>
+/// How the two signals are turned into one score in [0, 1] and how the decision is made. The defaults were chosen on
+/// the tuning set (tests/Tsuzumi.Router.Tests/Routing/routing-set.jsonl) only; see docs/routing.md.
+/// </summary>
+public sealed record RoutingTuning
+{
+    public RoutingSignals Signals { get; init; } = RoutingSignals.Hybrid;
+
+    /// <summary>Share of the embedding in the score of an English query; the rest is lexical.</summary>
+    public double EmbeddingWeightEnglish { get; init; } = 0.8;
+
+    /// <summary>Share of the embedding for a Japanese query: MiniLM was trained on English, so it is trusted less.</summary>
+    public double EmbeddingWeightJapanese { get; init; } = 0.2;
+
+    /// <summary>Cosine similarity that maps to 0 for English: unrelated English sentences sit below it.</summary>
+    public double CosineFloor { get; init; } = 0.2;
+
+    /// <summary>Cosine similarity that maps to 1 for English: a close paraphrase of an example.</summary>
+    public double CosineCeiling { get; init; } = 0.6;
+
+    /// <summary>
+    /// The same for Japanese. MiniLM knows kanji only as single characters, so any two Japanese sentences sit at
+    /// 0.5–0.7 cosine; only what rises above that says anything.
+    /// </summary>
+    public double CosineFloorJapanese { get; init; } = 0.6;
+
+    public double CosineCeilingJapanese { get; init; } = 0.9;
+
+    /// <summary>Share of the query's BM25 weight a specialist must explain to get the full lexical score of 1.</summary>
+    public double LexicalSaturation { get; init; } = 0.3;
+
+    /// <summary>How much a query term no specialist knows counts against the lexical share, relative to the rarest known term.</summary>
+    public double UnknownTermWeight { get; init; } = 0.25;
+
+    /// <summary>Evidence (in IDF units; a rare word is about 4) added to every query's attainable BM25 weight.</summary>
+    public double LexicalPriorEvidence { get; init; } = 8;
+
+    /// <summary>A second specialist answers too when it fits on its own and scores at least this share of the best.</summary>
+    public double SecondChoiceRatio { get; init; } = 0.4;
+
+    /// <summary>The fallback wins over a fitting specialist only when it scores clearly higher, by this much.</summary>
+    public double FallbackMargin { get; init; } = 0.1;
+
+    /// <summary>Characters of a query the router looks at; the rest of a long prompt rarely changes the domain.</summary>
+    public int MaxQueryCharacters { get; init; } = 1000;
+}

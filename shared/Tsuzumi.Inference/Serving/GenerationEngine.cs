@@ -35,7 +35,6 @@ public sealed class GenerationEngine : IAsyncDisposable
     private readonly Thread thread;
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long nextId;
-    private int idleCount;
     private volatile bool stopping;
     private volatile int runningCount;
     private DecodeAdapters? decodeAdapters;
@@ -131,11 +130,12 @@ public sealed class GenerationEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Tensors alive on the engine thread when it last became idle (TorchSharp's per-thread count).</summary>
+    /// <summary>
+    /// Tensors alive on the engine thread when its last row left (TorchSharp's per-thread count), recorded before that
+    /// row's task completes: an engine that leaks nothing shows the same number after every burst of requests.
+    /// </summary>
     internal long IdleLiveTensors { get; private set; }
 
-    /// <summary>How many times the engine thread has become idle; <see cref="IdleLiveTensors"/> is fresh once it moves.</summary>
-    internal int IdleCount => Volatile.Read(ref idleCount);
 
     public EngineStatistics Statistics => metrics.Snapshot(runningCount, WaitingCount);
 
@@ -154,7 +154,6 @@ public sealed class GenerationEngine : IAsyncDisposable
         }
         foreach (var sequence in abandoned) CancelUnadmitted(sequence, CancellationToken.None);
         await exited.Task.ConfigureAwait(false);
-        decodeAdapters?.Dispose();
         metrics.Dispose();
     }
 
@@ -221,15 +220,6 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <summary>Blocks while there is nothing to do; admits waiting requests into free rows. False once the engine stops.</summary>
     private bool WaitForWork()
     {
-        if (running.Count == 0)
-        {
-            // An idle engine holds no tensors of its own: the adapter stacks of the last batch go, and the live-tensor
-            // count of this thread is recorded so tests can check that serving leaks nothing.
-            decodeAdapters?.Dispose();
-            decodeAdapters = null;
-            IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
-            Interlocked.Increment(ref idleCount);
-        }
         lock (gate)
         {
             while (!stopping && running.Count == 0 && waiting.Count == 0) Monitor.Wait(gate);
@@ -379,7 +369,15 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <summary>Frees the row (cache, leases) and its place in the batch; the next step may admit a waiting request. Engine thread only.</summary>
     private void Leave(EngineSequence sequence)
     {
-        if (running.Remove(sequence)) runningCount = running.Count;
+        var wasRunning = running.Remove(sequence);
+        runningCount = running.Count;
         sequence.Dispose();
+        if (wasRunning && running.Count == 0)
+        {
+            // An idle engine holds no tensors of its own: the last batch's adapter stacks go too.
+            decodeAdapters?.Dispose();
+            decodeAdapters = null;
+            IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+        }
     }
 }

@@ -79,10 +79,13 @@ internal static class ServeCommand
 
         // The peer, measured twice (before and after the load) with the best kept: one request alone on the same engine.
         var alone = await Alone(engine, Request(0, tokens));
+        var before = engine.Statistics;
         var load = await UnderLoad(engine, Enumerable.Range(0, requestCount).Select(index => Request(index, tokens)).ToArray());
+        var after = engine.Statistics;
         var aloneAgain = await Alone(engine, Request(1, tokens));
         if (aloneAgain.TokensPerSecond > alone.TokensPerSecond) alone = aloneAgain;
-        var statistics = engine.Statistics;
+        var loadSteps = after.DecodeSteps - before.DecodeSteps;
+        var loadMeanBatch = (after.MeanBatchSize * after.DecodeSteps - before.MeanBatchSize * before.DecodeSteps) / Math.Max(1, loadSteps);
 
         var report = new System.Text.StringBuilder();
         report.AppendLine("| scenario | generated tok/s (all requests, submission to last token) | decode tok/s | TTFT p50 | TTFT p95 |");
@@ -95,7 +98,7 @@ internal static class ServeCommand
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture,
             $"aggregate / alone = {load.TokensPerSecond / alone.TokensPerSecond:F2}× (target ≥ 4) · decode-phase ratio {load.DecodeTokensPerSecond / alone.DecodeTokensPerSecond:F2}× · " +
-            $"mean decode batch {statistics.MeanBatchSize:F1} rows, largest {statistics.LargestBatch} · load average after {LoadAverage()}");
+            $"under load: {loadSteps} decode steps, mean batch {loadMeanBatch:F1} rows, largest {after.LargestBatch} · load average after {LoadAverage()}");
         Console.WriteLine(report.ToString());
     }
 

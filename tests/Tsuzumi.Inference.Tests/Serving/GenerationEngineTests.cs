@@ -47,6 +47,35 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
     }
 
     [Fact]
+    public async Task Joining_rows_with_prompts_of_equal_length_prefill_together_and_keep_their_own_adapters()
+    {
+        // One prompt, four adapter sets: the four joining rows share one prefill forward within the 64-token budget.
+        var requests = ServingScenario.AdapterSets.Select(adapters => scenario.Request("Once upon a time", maxTokens: 16, adapters)).ToArray();
+        var expected = requests.Select(scenario.Alone).ToArray();
+        Assert.Equal(4, expected.Select(result => string.Join(',', result.Tokens.Select(token => token.Id))).Distinct().Count());
+
+        await using var engine = scenario.Engine();
+        var results = await Task.WhenAll(requests.Select(request => engine.GenerateAsync(request, cancellation: TestCancellation)));
+
+        for (var index = 0; index < requests.Length; index++) ServingScenario.AssertSameGeneration(expected[index], results[index]);
+    }
+
+    [Fact]
+    public async Task A_request_for_no_tokens_prefills_and_ends_with_an_empty_result()
+    {
+        await using var engine = scenario.Engine();
+        var request = scenario.Request("The little dog", maxTokens: 0, ServingScenario.AdapterSets[1]);
+
+        var result = await engine.GenerateAsync(request, cancellation: TestCancellation);
+
+        Assert.Empty(result.Tokens);
+        Assert.Equal("", result.Text);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
+        Assert.Equal(request.Generation.PromptTokens.Count, engine.Statistics.PrefilledTokens);
+        Assert.Equal(0, engine.Statistics.DecodeSteps);
+    }
+
+    [Fact]
     public async Task A_request_submitted_later_joins_the_running_batch_and_finishes_before_an_earlier_long_one()
     {
         await using var engine = scenario.Engine(new EngineOptions { MaxBatchSize = 4 });

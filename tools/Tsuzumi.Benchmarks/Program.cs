@@ -6,6 +6,7 @@ var root = new RootCommand("tsuzumi bench — speed measurements of the inferenc
     DecodeCommand.Create(),
     KernelCommand.Create(),
     LoraCommand.Create(),
+    ServeCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -181,7 +181,8 @@ internal static class LoraCommand
         return (before, after, bytes);
     }
 
-    private static (string Id, string Directory) WriteAdapter(string root, string id, int rank, int seed)
+    /// <summary>A seeded random adapter on all seven linear layers of the synthetic model, written once and reused.</summary>
+    internal static (string Id, string Directory) WriteAdapter(string root, string id, int rank, int seed)
     {
         var directory = Path.Combine(root, id);
         if (File.Exists(Path.Combine(directory, PeftAdapterFormat.WeightsFileName))) return (id, directory);
@@ -204,7 +205,7 @@ internal static class LoraCommand
 
     private static long[] Prompt(int row) => Enumerable.Range(0, 16).Select(i => (long)(1 + (row * 131 + i * 17) % 31999)).ToArray();
 
-    private static double Percentile(double[] values, double fraction)
+    internal static double Percentile(double[] values, double fraction)
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(fraction * sorted.Length) - 1)];

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Tsuzumi.Benchmarks;
 
-var root = new RootCommand("tsuzumi bench — speed measurements: the inference runtime against llama.cpp, the gateway against calling the router directly")
+var root = new RootCommand("tsuzumi bench — speed measurements: the inference runtime against llama.cpp, the gateway against calling the router directly, the batching engine against one request alone")
 {
     DecodeCommand.Create(),
     KernelCommand.Create(),
     LoraCommand.Create(),
     GatewayCommand.Create(),
+    ServeCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -22,11 +22,9 @@ public static class SiloServiceExtensions
                 options.ClusterId = configuration["Orleans:ClusterId"] ?? "tsuzumi";
                 options.ServiceId = configuration["Orleans:ServiceId"] ?? "tsuzumi";
             });
-            if (configuration["Orleans:Clustering:Redis"] is { Length: > 0 } redis)
-            {
-                silo.UseRedisClustering(redis);
-            }
-            else
+            // Orleans reads the "Orleans:Clustering" section itself (ProviderType=Redis with ConnectionString or
+            // ConnectionName, as Aspire and Kubernetes set it); only without one does the silo cluster on localhost.
+            if (configuration["Orleans:Clustering:ProviderType"] is not { Length: > 0 })
             {
                 silo.UseLocalhostClustering(
                     siloPort: configuration.GetValue("Orleans:SiloPort", EndpointOptions.DEFAULT_SILO_PORT),

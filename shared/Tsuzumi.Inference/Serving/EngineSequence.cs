@@ -85,12 +85,11 @@ internal sealed class EngineSequence : IDisposable
         decoder = new SequenceDecoder(Generation, tokenizer, model.Config.MaxPositionEmbeddings);
     }
 
-    /// <summary>The next prompt chunk to prefill, at most <paramref name="maxTokens"/> long.</summary>
-    public int[] NextPromptChunk(int maxTokens)
-    {
-        var length = Math.Min(maxTokens, Generation.PromptTokens.Count - Prefilled);
-        return Generation.PromptTokens.Skip(Prefilled).Take(length).ToArray();
-    }
+    /// <summary>How long the next prompt chunk is when chunks hold at most <paramref name="maxTokens"/>.</summary>
+    public int NextChunkLength(int maxTokens) => Math.Min(maxTokens, Generation.PromptTokens.Count - Prefilled);
+
+    /// <summary>The next <paramref name="length"/> prompt tokens to prefill.</summary>
+    public int[] NextPromptChunk(int length) => Generation.PromptTokens.Skip(Prefilled).Take(length).ToArray();
 
     public void MarkPrefilled(int tokenCount) => Prefilled += tokenCount;
 

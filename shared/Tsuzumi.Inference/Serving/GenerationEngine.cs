@@ -13,9 +13,10 @@ namespace Tsuzumi.Inference.Serving;
 /// with its own adapters, KV cache and sampler. Thread-safe; the model runs on the engine's own thread.
 /// </summary>
 /// <remarks>
-/// One engine step = at most one prompt chunk of one joining row (so a long prompt never stalls the running rows for
-/// more than one chunk), then one forward of [rows, 1] for every decoding row with their adapters gathered into one
-/// <see cref="AdapterBatch"/>. Waiting requests are admitted round-robin over <see cref="EngineRequest.FairnessKey"/>.
+/// One engine step = at most <see cref="EngineOptions.PrefillChunkTokens"/> prompt tokens of joining rows (so a long
+/// prompt never stalls the running rows for more than one chunk), then one forward of [rows, 1] for every decoding row
+/// with their adapters gathered into one <see cref="AdapterBatch"/>. Waiting requests are admitted round-robin over
+/// <see cref="EngineRequest.FairnessKey"/>.
 /// </remarks>
 public sealed class GenerationEngine : IAsyncDisposable
 {
@@ -35,7 +36,6 @@ public sealed class GenerationEngine : IAsyncDisposable
     private readonly Thread thread;
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long nextId;
-    private int idleCount;
     private volatile bool stopping;
     private volatile int runningCount;
     private DecodeAdapters? decodeAdapters;
@@ -131,11 +131,12 @@ public sealed class GenerationEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Tensors alive on the engine thread when it last became idle (TorchSharp's per-thread count).</summary>
+    /// <summary>
+    /// Tensors alive on the engine thread when its last row left (TorchSharp's per-thread count), recorded before that
+    /// row's task completes: an engine that leaks nothing shows the same number after every burst of requests.
+    /// </summary>
     internal long IdleLiveTensors { get; private set; }
 
-    /// <summary>How many times the engine thread has become idle; <see cref="IdleLiveTensors"/> is fresh once it moves.</summary>
-    internal int IdleCount => Volatile.Read(ref idleCount);
 
     public EngineStatistics Statistics => metrics.Snapshot(runningCount, WaitingCount);
 
@@ -154,7 +155,6 @@ public sealed class GenerationEngine : IAsyncDisposable
         }
         foreach (var sequence in abandoned) CancelUnadmitted(sequence, CancellationToken.None);
         await exited.Task.ConfigureAwait(false);
-        decodeAdapters?.Dispose();
         metrics.Dispose();
     }
 
@@ -221,15 +221,6 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <summary>Blocks while there is nothing to do; admits waiting requests into free rows. False once the engine stops.</summary>
     private bool WaitForWork()
     {
-        if (running.Count == 0)
-        {
-            // An idle engine holds no tensors of its own: the adapter stacks of the last batch go, and the live-tensor
-            // count of this thread is recorded so tests can check that serving leaks nothing.
-            decodeAdapters?.Dispose();
-            decodeAdapters = null;
-            IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
-            Interlocked.Increment(ref idleCount);
-        }
         lock (gate)
         {
             while (!stopping && running.Count == 0 && waiting.Count == 0) Monitor.Wait(gate);
@@ -250,33 +241,30 @@ public sealed class GenerationEngine : IAsyncDisposable
         {
             if (sequence.Cancellation.IsCancellationRequested) Cancel(sequence, sequence.Cancellation);
         }
-        PrefillOneChunk();
+        Prefill();
         Decode();
     }
 
-    /// <summary>One chunk of the prompt of the earliest admitted row still prefilling; its last chunk yields the first token.</summary>
-    private void PrefillOneChunk()
+    /// <summary>
+    /// At most <see cref="EngineOptions.PrefillChunkTokens"/> prompt tokens: the next chunk of the earliest admitted row
+    /// still prefilling, together with other joining rows whose next chunk has the same length while the budget allows
+    /// (a burst of short prompts joins in one forward instead of one per step). A row's last chunk yields its first token.
+    /// </summary>
+    private void Prefill()
     {
-        var sequence = running.FirstOrDefault(row => row.IsPrefilling);
-        if (sequence is null) return;
-        try
+        var first = running.FirstOrDefault(row => row.IsPrefilling);
+        if (first is null) return;
+        var length = first.NextChunkLength(Options.PrefillChunkTokens);
+        var rows = running.Where(row => row.IsPrefilling && row.NextChunkLength(Options.PrefillChunkTokens) == length)
+            .Take(Math.Max(1, Options.PrefillChunkTokens / length))
+            .ToArray();
+        Run(rows, length, decoding: false, row => row.NextPromptChunk(length), (row, logits) =>
         {
-            var chunk = sequence.NextPromptChunk(Options.PrefillChunkTokens);
-            float[] logits;
-            using (NewDisposeScope())
-            {
-                var input = tensor(chunk.Select(id => (long)id).ToArray(), new long[] { 1, chunk.Length });
-                logits = Model.Model.Forward(input, [sequence.Cache], adapters: sequence.OwnAdapters(AdapterDType)).data<float>().ToArray();
-            }
-            sequence.MarkPrefilled(chunk.Length);
-            metrics.Prefilled(chunk.Length);
-            if (sequence.IsPrefilling) return;
-            if (sequence.IsFinished || AcceptAndCount(sequence, logits)) Complete(sequence);
-        }
-        catch (Exception failure)
-        {
-            Fail(sequence, failure);
-        }
+            row.MarkPrefilled(length);
+            metrics.Prefilled(length);
+            if (row.IsPrefilling) return false;
+            return row.IsFinished || AcceptAndCount(row, logits);
+        });
     }
 
     /// <summary>One token for every decoding row: a single forward of [rows, 1] with each row's adapters.</summary>
@@ -284,15 +272,27 @@ public sealed class GenerationEngine : IAsyncDisposable
     {
         var rows = running.Where(row => !row.IsPrefilling && !row.IsFinished).ToArray();
         if (rows.Length == 0) return;
+        Run(rows, 1, decoding: true, row => [row.PendingToken], AcceptAndCount);
+    }
+
+    /// <summary>What one row does with the logits of its last position; true when the row is done.</summary>
+    private delegate bool RowStep(EngineSequence row, ReadOnlySpan<float> logits);
+
+    /// <summary>
+    /// One forward of <paramref name="length"/> new tokens for every row, then <paramref name="step"/> per row; a row
+    /// whose step throws fails alone. When the batched forward itself throws, which row broke it is unknown: each row
+    /// runs again alone, so only a row that also fails by itself fails.
+    /// </summary>
+    private void Run(EngineSequence[] rows, int length, bool decoding, Func<EngineSequence, int[]> input, RowStep step)
+    {
         float[] logits;
         try
         {
-            logits = Forward(rows, DecodeAdaptersFor(rows));
+            logits = Forward(rows, length, decoding, input);
         }
         catch (Exception) when (rows.Length > 1)
         {
-            // Which row broke the batch is unknown: each row runs alone, so only the one that fails again fails.
-            foreach (var row in rows) DecodeAlone(row);
+            foreach (var row in rows) Run([row], length, decoding, input, step);
             return;
         }
         catch (Exception failure)
@@ -300,52 +300,49 @@ public sealed class GenerationEngine : IAsyncDisposable
             Fail(rows[0], failure);
             return;
         }
-        metrics.DecodeStep(rows.Length);
+        if (decoding) metrics.DecodeStep(rows.Length);
         var vocabulary = Model.Model.Config.VocabSize;
-        for (var index = 0; index < rows.Length; index++) AcceptOrFail(rows[index], logits.AsSpan(index * vocabulary, vocabulary));
+        for (var index = 0; index < rows.Length; index++)
+        {
+            var row = rows[index];
+            try
+            {
+                if (step(row, logits.AsSpan(index * vocabulary, vocabulary))) Complete(row);
+            }
+            catch (Exception failure)
+            {
+                Fail(row, failure);
+            }
+        }
     }
 
-    private void DecodeAlone(EngineSequence row)
+    /// <summary>Logits of the last position of every row, [rows × vocabulary], all tensors of the pass disposed.</summary>
+    private float[] Forward(EngineSequence[] rows, int length, bool decoding, Func<EngineSequence, int[]> input)
     {
+        AdapterBatch? ownedAdapters = null;
         try
         {
-            var logits = Forward([row], row.OwnAdapters(AdapterDType));
-            metrics.DecodeStep(1);
-            AcceptOrFail(row, logits);
+            var adapters = !rows.Any(row => row.HasAdapters) ? null
+                : rows.Length == 1 ? rows[0].OwnAdapters(AdapterDType)
+                : decoding ? DecodeAdaptersFor(rows)
+                : ownedAdapters = new AdapterBatch(rows.Select(row => row.Adapters).ToArray(), AdapterDType);
+            using var scope = NewDisposeScope();
+            var ids = tensor(rows.SelectMany(row => input(row).Select(id => (long)id)).ToArray(), new long[] { rows.Length, length });
+            return Model.Model.Forward(ids, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
         }
-        catch (Exception failure)
+        finally
         {
-            Fail(row, failure);
+            ownedAdapters?.Dispose();
         }
-    }
-
-    private float[] Forward(IReadOnlyList<EngineSequence> rows, AdapterBatch? adapters)
-    {
-        using var scope = NewDisposeScope();
-        var input = tensor(rows.Select(row => (long)row.PendingToken).ToArray(), new long[] { rows.Count, 1 });
-        return Model.Model.Forward(input, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
     }
 
     /// <summary>The adapters of the decoding rows, rebuilt only when the batch's composition changes.</summary>
-    private AdapterBatch? DecodeAdaptersFor(IReadOnlyList<EngineSequence> rows)
+    private AdapterBatch DecodeAdaptersFor(IReadOnlyList<EngineSequence> rows)
     {
-        if (!rows.Any(row => row.HasAdapters)) return null;
         if (decodeAdapters is { } current && current.Matches(rows)) return current.Batch;
         decodeAdapters?.Dispose();
         decodeAdapters = new DecodeAdapters(rows, AdapterDType);
         return decodeAdapters.Batch;
-    }
-
-    private void AcceptOrFail(EngineSequence row, ReadOnlySpan<float> logits)
-    {
-        try
-        {
-            if (AcceptAndCount(row, logits)) Complete(row);
-        }
-        catch (Exception failure)
-        {
-            Fail(row, failure);
-        }
     }
 
     private bool AcceptAndCount(EngineSequence row, ReadOnlySpan<float> logits)
@@ -379,7 +376,15 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <summary>Frees the row (cache, leases) and its place in the batch; the next step may admit a waiting request. Engine thread only.</summary>
     private void Leave(EngineSequence sequence)
     {
-        if (running.Remove(sequence)) runningCount = running.Count;
+        var wasRunning = running.Remove(sequence);
+        runningCount = running.Count;
         sequence.Dispose();
+        if (wasRunning && running.Count == 0)
+        {
+            // An idle engine holds no tensors of its own: the last batch's adapter stacks go too.
+            decodeAdapters?.Dispose();
+            decodeAdapters = null;
+            IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+        }
     }
 }

@@ -47,6 +47,35 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
     }
 
     [Fact]
+    public async Task Joining_rows_with_prompts_of_equal_length_prefill_together_and_keep_their_own_adapters()
+    {
+        // One prompt, four adapter sets: the four joining rows share one prefill forward within the 64-token budget.
+        var requests = ServingScenario.AdapterSets.Select(adapters => scenario.Request("Once upon a time", maxTokens: 16, adapters)).ToArray();
+        var expected = requests.Select(scenario.Alone).ToArray();
+        Assert.Equal(4, expected.Select(result => string.Join(',', result.Tokens.Select(token => token.Id))).Distinct().Count());
+
+        await using var engine = scenario.Engine();
+        var results = await Task.WhenAll(requests.Select(request => engine.GenerateAsync(request, cancellation: TestCancellation)));
+
+        for (var index = 0; index < requests.Length; index++) ServingScenario.AssertSameGeneration(expected[index], results[index]);
+    }
+
+    [Fact]
+    public async Task A_request_for_no_tokens_prefills_and_ends_with_an_empty_result()
+    {
+        await using var engine = scenario.Engine();
+        var request = scenario.Request("The little dog", maxTokens: 0, ServingScenario.AdapterSets[1]);
+
+        var result = await engine.GenerateAsync(request, cancellation: TestCancellation);
+
+        Assert.Empty(result.Tokens);
+        Assert.Equal("", result.Text);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
+        Assert.Equal(request.Generation.PromptTokens.Count, engine.Statistics.PrefilledTokens);
+        Assert.Equal(0, engine.Statistics.DecodeSteps);
+    }
+
+    [Fact]
     public async Task A_request_submitted_later_joins_the_running_batch_and_finishes_before_an_earlier_long_one()
     {
         await using var engine = scenario.Engine(new EngineOptions { MaxBatchSize = 4 });
@@ -146,5 +175,117 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
         Assert.Equal(1, engine.Statistics.Failed);
         Assert.Equal(1, engine.Statistics.Completed);
         Assert.Equal(0, scenario.Leases); // the lease taken for "tales" before "nobody" failed was given back
+    }
+
+    [Fact]
+    public async Task Admission_takes_turns_across_specialists_so_a_busy_one_cannot_starve_a_quiet_one()
+    {
+        await using var engine = scenario.Engine(new EngineOptions { MaxBatchSize = 1 });
+        var firstTokens = new List<string>(); // engine thread only, in the order rows produced their first token
+        Task<GenerationResult> Submit(string key, int index) => engine.GenerateAsync(
+            scenario.Request(ServingScenario.Prompts[index], maxTokens: 20, fairnessKey: key, stopAtEndOfGeneration: false),
+            token => { if (!firstTokens.Contains($"{key}#{index}")) firstTokens.Add($"{key}#{index}"); }, TestCancellation);
+
+        // The busy specialist queues four requests before the quiet one sends its single request.
+        var tasks = Enumerable.Range(0, 4).Select(index => Submit("busy", index)).Append(Submit("quiet", 4)).ToArray();
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(5, firstTokens.Count);
+        Assert.True(firstTokens.IndexOf("quiet#4") <= 2, $"served in the order {string.Join(", ", firstTokens)}");
+    }
+
+    [Fact]
+    public async Task Streaming_yields_the_generated_tokens_and_a_reader_that_stops_frees_the_row()
+    {
+        await using var engine = scenario.Engine();
+        var request = scenario.Request("Tom and his mom went", maxTokens: 20, ServingScenario.AdapterSets[1]);
+
+        var streamed = new List<GeneratedToken>();
+        await foreach (var token in engine.StreamAsync(request, TestCancellation)) streamed.Add(token);
+        var expected = scenario.Alone(request);
+        Assert.Equal(expected.Tokens.Select(token => token.Id), streamed.Select(token => token.Id));
+        Assert.Equal(expected.Text, string.Concat(streamed.Select(token => token.Text)));
+
+        var endless = scenario.Request("Once upon a time", maxTokens: 400, ServingScenario.AdapterSets[2], stopAtEndOfGeneration: false);
+        var read = 0;
+        await foreach (var _ in engine.StreamAsync(endless, TestCancellation))
+        {
+            if (++read == 3) break;
+        }
+        Assert.Equal(1, engine.Statistics.Cancelled);
+        Assert.Equal(0, engine.Statistics.Running);
+        Assert.Equal(0, scenario.Leases);
+    }
+
+    [Fact]
+    public async Task Disposing_with_work_in_flight_ends_promptly_and_every_request_ends_cancelled()
+    {
+        var engine = scenario.Engine(new EngineOptions { MaxBatchSize = 2 });
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tasks = Enumerable.Range(0, 4).Select(index => engine.GenerateAsync(
+            scenario.Request(ServingScenario.Prompts[index], maxTokens: 400, ServingScenario.AdapterSets[index], stopAtEndOfGeneration: false),
+            _ => started.TrySetResult(), TestCancellation)).ToArray();
+        await started.Task.WaitAsync(TestCancellation);
+
+        await engine.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30), TestCancellation);
+
+        foreach (var task in tasks) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.All(tasks, task => Assert.True(task.IsCanceled));
+        Assert.Equal(4, engine.Statistics.Cancelled);
+        Assert.Throws<ObjectDisposedException>(() => { _ = engine.GenerateAsync(scenario.Request("The sun was", 4), cancellation: TestCancellation); });
+        Assert.Equal(0, scenario.Leases);
+        await engine.DisposeAsync(); // twice is harmless
+    }
+
+    [Fact]
+    public async Task Serving_many_requests_leaves_no_tensors_behind()
+    {
+        await using var engine = scenario.Engine(new EngineOptions { MaxBatchSize = 4 });
+        async Task Burst(int round) => await Task.WhenAll(ServingScenario.Prompts.Select((prompt, index) => engine.GenerateAsync(
+            scenario.Request(prompt, maxTokens: 12 + round, ServingScenario.AdapterSets[(index + round) % 4], fairnessKey: $"s{index % 3}"),
+            cancellation: TestCancellation)));
+
+        await Burst(0);
+        var afterFirstBurst = engine.IdleLiveTensors;
+        for (var round = 1; round <= 3; round++) await Burst(round);
+
+        Assert.Equal(afterFirstBurst, engine.IdleLiveTensors);
+        Assert.Equal(32, engine.Statistics.Completed);
+    }
+
+    [Fact]
+    public async Task Batch_sizes_and_outcomes_are_published_as_metrics()
+    {
+        var batchSizes = new List<int>();
+        var outcomes = new Dictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, subscriber) =>
+        {
+            if (instrument.Meter.Name == GenerationEngine.MeterName) subscriber.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "tsuzumi.engine.batch.size") lock (batchSizes) batchSizes.Add(value);
+        });
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name != "tsuzumi.engine.requests") return;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome") lock (outcomes) outcomes[(string)tag.Value!] = outcomes.GetValueOrDefault((string)tag.Value!) + value;
+            }
+        });
+        listener.Start();
+
+        await using (var engine = scenario.Engine())
+        {
+            await Task.WhenAll(ServingScenario.Prompts.Take(4).Select((prompt, index) =>
+                engine.GenerateAsync(scenario.Request(prompt, maxTokens: 10, ServingScenario.AdapterSets[index]), cancellation: TestCancellation)));
+            Assert.Equal(engine.Statistics.DecodeSteps, batchSizes.Count);
+            Assert.Equal(engine.Statistics.LargestBatch, batchSizes.Max());
+        }
+
+        Assert.True(batchSizes.Max() > 1);
+        Assert.Equal(4, outcomes["completed"]);
     }
 }

@@ -230,4 +230,31 @@ public sealed class SpecialistGrainTests(SpecialistClusterFixture cluster)
         // And the silo serves on once the burst is over.
         Assert.True((await Specialist("gamma").AskAsync(Queries.Ask("hello"))).CompletionTokens > 0);
     }
+
+    [Fact]
+    public async Task Requests_tokens_and_latency_are_published_on_the_Tsuzumi_Silo_meter()
+    {
+        cluster.SkipIfUnavailable();
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(string Instrument, string? Specialist, double Value)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, meters) =>
+        {
+            if (instrument.Meter.Name == Tsuzumi.Silo.Specialists.SpecialistMetrics.MeterName) meters.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => seen.Add((instrument.Name, SpecialistTag(tags), value)));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => seen.Add((instrument.Name, SpecialistTag(tags), value)));
+        listener.Start();
+
+        var answer = await Specialist("beta").AskAsync(Queries.Ask("A bee buzzed"));
+
+        Assert.Contains(seen, entry => entry is { Instrument: "tsuzumi.specialist.requests", Specialist: "beta", Value: 1 });
+        Assert.Contains(seen, entry => entry.Instrument == "tsuzumi.specialist.tokens" && entry.Specialist == "beta" && entry.Value == answer.CompletionTokens);
+        Assert.Contains(seen, entry => entry.Instrument == "tsuzumi.specialist.latency" && entry.Specialist == "beta" && entry.Value > 0);
+
+        static string? SpecialistTag(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags) if (tag.Key == "specialist") return tag.Value as string;
+            return null;
+        }
+    }
 }

@@ -34,7 +34,7 @@ public sealed class RoutingEvalCommandTests
         await File.WriteAllTextAsync(path, "{\"query\": \"What is a dividend?\"}\n", TestContext.Current.CancellationToken);
         try
         {
-            var result = await TsuzumiProcess.RunAsync(["eval", "routing", "--set", path], TestContext.Current.CancellationToken);
+            var result = await TsuzumiProcess.RunAsync(["eval", "routing", "--set", path], TestContext.Current.CancellationToken, timeout: TimeSpan.FromMinutes(10));
 
             Assert.Equal(2, result.ExitCode);
             Assert.Contains($"{path}:1", result.Stderr);

@@ -30,11 +30,48 @@ internal static class LexicalTerms
             switch (script)
             {
                 case ScriptClass.Latin: AddWord(run, terms); break;
-                case ScriptClass.Cjk: AddCharacterGrams(run, terms); break;
+                case ScriptClass.Cjk: AddJapaneseRun(run, terms); break;
             }
             start = end;
         }
     }
+
+    /// <summary>Splits a Japanese run at request phrases (教えて, 方法, 場合…) and counts the pieces between them.</summary>
+    private static void AddJapaneseRun(ReadOnlySpan<char> run, List<LexicalTerm> terms)
+    {
+        var pieceStart = 0;
+        var i = 0;
+        while (i < run.Length)
+        {
+            var phraseLength = RequestPhraseAt(run[i..]);
+            if (phraseLength == 0)
+            {
+                i++;
+                continue;
+            }
+            if (i > pieceStart) AddCharacterGrams(run[pieceStart..i], terms);
+            i += phraseLength;
+            pieceStart = i;
+        }
+        if (run.Length > pieceStart) AddCharacterGrams(run[pieceStart..], terms);
+    }
+
+    private static int RequestPhraseAt(ReadOnlySpan<char> text)
+    {
+        foreach (var phrase in RequestPhrases)
+        {
+            if (text.StartsWith(phrase)) return phrase.Length;
+        }
+        return 0;
+    }
+
+    // How a Japanese question is asked, written in kanji so the hiragana rule below does not catch it: 方法 or 教えて
+    // say nothing about the domain, yet are rare enough in the examples to look like strong evidence. Longest first.
+    private static readonly string[] RequestPhrases =
+    [
+        "教えてください", "教えて", "知りたい", "方法", "やり方", "仕方", "取り方", "場合", "理由", "違い", "意味", "大丈夫",
+        "必要", "可能", "具体的", "簡単", "説明", "一番", "以上", "以下",
+    ];
 
     private static void AddWord(ReadOnlySpan<char> word, List<LexicalTerm> terms)
     {

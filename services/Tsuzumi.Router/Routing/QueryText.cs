@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Tsuzumi.Router.Routing;
@@ -69,8 +68,4 @@ internal static class QueryText
         }
         return false;
     }
-
-    public static string Describe(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
-
-    internal static CultureInfo Invariant => CultureInfo.InvariantCulture;
 }

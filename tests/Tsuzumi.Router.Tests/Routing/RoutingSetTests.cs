@@ -37,10 +37,12 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.True(slices.Single(slice => slice.Lang == lang).Top1Accuracy >= 0.9, $"{lang} top-1 below 90%\n{report}");
     }
 
-    [Fact]
-    public void The_held_out_set_is_routed_nearly_as_well_and_leaks_nothing()
+    [Theory]
+    [InlineData("routing-heldout.jsonl")]
+    [InlineData("routing-heldout-2.jsonl")]
+    public void A_held_out_set_is_routed_nearly_as_well_and_leaks_nothing(string file)
     {
-        var set = RoutingSet.Load(RoutingFixture.SetPath("routing-heldout.jsonl"));
+        var set = RoutingSet.Load(RoutingFixture.SetPath(file));
 
         var (slices, misses) = RoutingEvaluator.Evaluate(fixture.Router, fixture.Catalog, set, timedPasses: 0);
 
@@ -50,7 +52,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
         Assert.Equal(0, all.TenantLeaks);
     }
 
-    // Set once from the first run on the held-out set; it guards against regressions, it was never tuned against.
+    // Below the first runs on the held-out sets (90.3 % and 94.4 %); a regression guard, never a tuning target.
     private const double HeldOutTop1Floor = 0.85;
 
     [Fact]

@@ -13,12 +13,14 @@ internal static class RoutingEvalCommand
 {
     private const string SetFolder = "tests/Tsuzumi.Router.Tests/Routing";
 
+    private static readonly string[] DefaultSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl"];
+
     public static Command Create()
     {
         var catalog = new Option<string?>("--catalog") { Description = "Catalog file (default: config/constellation.json of this repository)" };
         var sets = new Option<string[]>("--set")
         {
-            Description = $"Labelled JSON-lines set (repeatable; default: routing-set.jsonl and routing-heldout.jsonl in {SetFolder})",
+            Description = $"Labelled JSON-lines set (repeatable; default: the tuning set and both held-out sets in {SetFolder})",
             AllowMultipleArgumentsPerToken = false,
         };
         var tenant = new Option<string?>("--tenant") { Description = "Route every query as this tenant instead of the tenant each query names" };
@@ -35,7 +37,7 @@ internal static class RoutingEvalCommand
                 foreach (var problem in loaded.Problems) Console.Error.WriteLine($"tsuzumi eval routing: catalog: {problem}");
                 var setPaths = parse.GetValue(sets) is { Length: > 0 } given
                     ? given
-                    : [Path.Combine(RepositoryRoot(), SetFolder, "routing-set.jsonl"), Path.Combine(RepositoryRoot(), SetFolder, "routing-heldout.jsonl")];
+                    : DefaultSets.Select(name => Path.Combine(RepositoryRoot(), SetFolder, name)).ToArray();
                 var labelled = setPaths.Select(RoutingSet.Load).ToArray();
                 if (parse.GetValue(tenant) is { } forced && string.IsNullOrWhiteSpace(forced)) throw new ArgumentException("--tenant must not be empty");
 

@@ -18,6 +18,9 @@ public static class SpecialistFailureCodes
     /// <summary>The specialist's adapter or base model could not be loaded.</summary>
     public const string Unavailable = "unavailable";
 
+    /// <summary>The query itself is wrong (empty conversation, unknown role, an override outside its limits); retrying will not help.</summary>
+    public const string InvalidRequest = "invalid-request";
+
     /// <summary>Anything else; the reason says what.</summary>
     public const string Error = "error";
 }

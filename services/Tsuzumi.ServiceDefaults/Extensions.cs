@@ -2,29 +2,72 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every Tsuzumi service shares, as in eShop's ServiceDefaults: health checks and RFC 9457 problem details.
-/// (Minimal version from the router branch; the silo branch's fuller one, with OpenTelemetry, supersedes it.)
+/// What every Tsuzumi service shares (as in eShop's ServiceDefaults): OpenTelemetry metrics and traces, health checks
+/// and problem details. The OTLP exporter is on only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
 /// </summary>
-public static class ServiceDefaultsExtensions
+public static class Extensions
 {
-    private const string LiveTag = "live";
+    /// <summary>Tag of the health checks that must pass before a service takes traffic (models loaded, broker connected).</summary>
+    public const string ReadyTag = "ready";
+
+    public const string LivePath = "/health/live";
+
+    public const string ReadyPath = "/health/ready";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
         builder.Services.AddProblemDetails();
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
-    /// <summary>/health/live: the process answers; /health/ready: every registered check passes.</summary>
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentationIfPresent()
+                .AddMeter("Tsuzumi.*", "Microsoft.Orleans", "MassTransit"))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName, "Tsuzumi.*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "MassTransit")
+                .AddAspNetCoreInstrumentation(options =>
+                    // Probes would drown the traces that matter.
+                    options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        return builder;
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        // Liveness says only that the process answers: a restart would not fix a slow model load or a missing broker.
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        return builder;
+    }
+
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
-        app.MapHealthChecks("/health/ready");
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;
     }
+
+    // Runtime metrics come with .NET's own "System.Runtime" meter since .NET 9; no extra package needed.
+    private static MeterProviderBuilder AddRuntimeInstrumentationIfPresent(this MeterProviderBuilder metrics) => metrics.AddMeter("System.Runtime");
 }

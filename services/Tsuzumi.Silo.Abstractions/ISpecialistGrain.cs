@@ -17,4 +17,8 @@ public interface ISpecialistGrain : IGrainWithStringKey
 
     [Alias("Stats")]
     Task<SpecialistStats> GetStatsAsync();
+
+    /// <summary>What the shared engine serving this specialist (one per base model per silo) has done: batch sizes included.</summary>
+    [Alias("EngineStats")]
+    Task<EngineStats> GetEngineStatsAsync();
 }

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using Tsuzumi.Benchmarks;
 
-var root = new RootCommand("tsuzumi bench — speed measurements of the inference runtime against llama.cpp")
+var root = new RootCommand("tsuzumi bench — speed measurements: the inference runtime against llama.cpp, the gateway against calling the router directly")
 {
     DecodeCommand.Create(),
     KernelCommand.Create(),
     LoraCommand.Create(),
+    GatewayCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -24,9 +24,12 @@ public sealed record AdapterSpec(string Directory, float Weight = 1f)
     public override string ToString() => Weight == 1f ? Directory : $"{Directory}:{Weight.ToString(CultureInfo.InvariantCulture)}";
 }
 
-/// <summary>A named (model, adapters) pair to evaluate — later, one specialist of the constellation catalog.</summary>
+/// <summary>A named (model, adapters) pair to evaluate, e.g. one specialist of the constellation catalog.</summary>
 public sealed record Contestant(string Name, string ModelPath, IReadOnlyList<AdapterSpec> Adapters)
 {
+    /// <summary>This contestant's chat format when prompts are templated (a catalog base model's), else the run's.</summary>
+    public string? ChatFormat { get; init; }
+
     public static Contestant ForModel(string modelPath, IReadOnlyList<AdapterSpec>? adapters = null, string? name = null)
     {
         adapters ??= [];

@@ -55,7 +55,7 @@ public static class EvaluationHarness
                 lastReported = done;
                 log($"{contestant.Name} · {task.Name} · {done}/{task.QuestionCount}");
             });
-            results.Add(task.Run(subject, options, progress, cancellation));
+            results.Add(task.Run(subject, contestant.ChatFormat is null ? options : options with { ChatFormat = contestant.ChatFormat }, progress, cancellation));
         }
         return new ContestantResult(contestant, results);
     }

@@ -19,9 +19,12 @@ public sealed record EvaluationOptions
     /// <summary>Most tokens generated per generative-QA answer.</summary>
     public int MaxNewTokens { get; init; } = 128;
 
-    /// <summary>Wrap generative-QA prompts in the model's chat template (detected, or <see cref="ChatFormat"/>).</summary>
+    /// <summary>
+    /// Wrap prompts in the model's chat template (detected, or <see cref="ChatFormat"/>): generative-QA prompts, and
+    /// multiple-choice contexts as lm-eval's <c>--apply_chat_template</c> does.
+    /// </summary>
     public bool Chat { get; init; }
 
-    /// <summary>Explicit chat format name (plain, llama2, llama3, chatml) instead of detection.</summary>
+    /// <summary>Explicit chat format name (plain, llama2, llama3, chatml, qa) instead of detection.</summary>
     public string? ChatFormat { get; init; }
 }

@@ -44,13 +44,13 @@ public sealed class GenerativeQaTask(string name, IReadOnlyList<KeyFactQuestion>
 
     /// <summary>
     /// Without a template: the prompt with the model's BOS rule. With one: the rendered user turn, special-token text
-    /// parsed; the Llama formats write their own BOS, and a plain rendering gets the model's BOS like a bare prompt.
+    /// parsed; the Llama formats write their own BOS, and plain and qa renderings get the model's BOS like a bare prompt.
     /// </summary>
     internal static IReadOnlyList<int> PromptTokens(ITokenizer tokenizer, ChatTemplate? template, string prompt)
     {
         if (template is null) return tokenizer.Encode(prompt, addSpecialTokens: true);
         var rendered = template.Render([Message.User(prompt)]);
-        return template.Format == ChatFormat.Plain
+        return template.UsesModelBos
             ? tokenizer.Encode(rendered, addSpecialTokens: true)
             : tokenizer.Encode(rendered, addSpecialTokens: false, parseSpecialTokens: true);
     }

@@ -14,7 +14,7 @@ public sealed record EncodedPair(IReadOnlyList<int> Context, IReadOnlyList<int> 
 /// </summary>
 public static class HarnessEncoding
 {
-    public static EncodedPair EncodePair(ITokenizer tokenizer, string context, string continuation, bool addBos)
+    public static EncodedPair EncodePair(ITokenizer tokenizer, string context, string continuation, bool addBos, bool parseSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         // A whitespace-only context would leave nothing to condition the first continuation token on, so it is
@@ -24,7 +24,7 @@ public static class HarnessEncoding
             continuation = context + continuation;
             var prefix = tokenizer.BosId ?? tokenizer.EosId
                 ?? throw new InvalidOperationException("an empty context needs a BOS or EOS token to condition on");
-            return new EncodedPair([prefix], Encode(tokenizer, continuation, addBos));
+            return new EncodedPair([prefix], Encode(tokenizer, continuation, addBos, parseSpecialTokens));
         }
         var trimmed = context.TrimEnd();
         if (trimmed.Length < context.Length)
@@ -32,17 +32,17 @@ public static class HarnessEncoding
             continuation = context[trimmed.Length..] + continuation;
             context = trimmed;
         }
-        var whole = Encode(tokenizer, context + continuation, addBos);
-        var contextIds = Encode(tokenizer, context, addBos);
+        var whole = Encode(tokenizer, context + continuation, addBos, parseSpecialTokens);
+        var contextIds = Encode(tokenizer, context, addBos, parseSpecialTokens);
         var split = Math.Min(contextIds.Count, whole.Count);
         return new EncodedPair(contextIds, whole.Skip(split).ToArray());
     }
 
     // BOS is prepended here rather than through addSpecialTokens, so a tokenizer that also appends EOS cannot
     // put an EOS between context and continuation.
-    private static IReadOnlyList<int> Encode(ITokenizer tokenizer, string text, bool addBos)
+    private static IReadOnlyList<int> Encode(ITokenizer tokenizer, string text, bool addBos, bool parseSpecialTokens)
     {
-        var ids = tokenizer.Encode(text, addSpecialTokens: false);
+        var ids = tokenizer.Encode(text, addSpecialTokens: false, parseSpecialTokens);
         return addBos && tokenizer.BosId is { } bos ? [bos, .. ids] : ids;
     }
 }

@@ -17,6 +17,9 @@ public sealed record ScoringOptions
     /// <summary>Sequences per forward pass; they are right-padded to the longest, which a causal model cannot see.</summary>
     public int BatchSize { get; init; } = 8;
 
+    /// <summary>Read special-token text (chat markers) in contexts as special tokens, as a chat-templated prompt needs.</summary>
+    public bool ParseSpecialTokens { get; init; }
+
     /// <summary>LoRA adapters applied to every sequence (empty: the base model).</summary>
     public IReadOnlyList<WeightedAdapter> Adapters { get; init; } = [];
 }
@@ -34,7 +37,7 @@ public sealed class LoglikelihoodScorer(LlamaForCausalLM model, ITokenizer token
     public IReadOnlyList<Loglikelihood> Score(IReadOnlyList<(string Context, string Continuation)> requests, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
-        return ScoreTokens(requests.Select(request => HarnessEncoding.EncodePair(tokenizer, request.Context, request.Continuation, options.AddBos)).ToArray(), cancellation);
+        return ScoreTokens(requests.Select(request => HarnessEncoding.EncodePair(tokenizer, request.Context, request.Continuation, options.AddBos, options.ParseSpecialTokens)).ToArray(), cancellation);
     }
 
     /// <summary>Scores already-encoded pairs (exposed so tests can check the arithmetic apart from tokenisation).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tsuzumi.Inference.Tokenization;
 
 namespace Tsuzumi.Inference.Evaluation;
 
@@ -21,12 +22,20 @@ public sealed class MultipleChoiceTask(string name, IReadOnlyList<MultipleChoice
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        var scorer = new LoglikelihoodScorer(subject.Model, subject.Tokenizer,
-            new ScoringOptions { AddBos = options.AddBos, BatchSize = options.BatchSize, Adapters = subject.Adapters });
+        // With --chat, contexts become the user turn of the chat template, as lm-eval's --apply_chat_template does.
+        var template = options.Chat ? ChatTemplate.Detect(subject.ChatTemplateText, subject.Tokenizer, options.ChatFormat) : null;
+        var scorer = new LoglikelihoodScorer(subject.Model, subject.Tokenizer, new ScoringOptions
+        {
+            AddBos = options.AddBos || template is { UsesModelBos: true },
+            BatchSize = options.BatchSize,
+            Adapters = subject.Adapters,
+            ParseSpecialTokens = template is not null,
+        });
         var outcomes = new List<MultipleChoiceOutcome>(Questions.Count);
         foreach (var chunk in Questions.Chunk(QuestionsPerChunk))
         {
-            var requests = chunk.SelectMany(question => question.Choices.Select((_, index) => (question.Context, question.Continuation(index)))).ToArray();
+            var requests = chunk.SelectMany(question => question.Choices.Select((_, index) =>
+                (template is null ? question.Context : template.Render([Message.User(question.Context)]), question.Continuation(index)))).ToArray();
             var scores = scorer.Score(requests, cancellation);
             var next = 0;
             foreach (var question in chunk)

@@ -67,48 +67,23 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
     {
         if (adapters is not null && adapters.RowCount != 1)
             throw new ArgumentException($"a single stream needs adapters for 1 row, not {adapters.RowCount}", nameof(request));
-        if (request.PromptTokens.Count == 0) throw new ArgumentException("the prompt has no tokens (not even BOS)", nameof(request));
-        if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
-        var contextWindow = model.Config.MaxPositionEmbeddings;
-        if (request.PromptTokens.Count > contextWindow)
-            throw new ContextWindowExceededException(request.PromptTokens.Count, contextWindow);
-        foreach (var id in request.PromptTokens)
-        {
-            if ((uint)id >= (uint)model.Config.VocabSize)
-                throw new ArgumentException($"prompt token id {id} is outside the vocabulary (0..{model.Config.VocabSize - 1})", nameof(request));
-        }
+        SequenceDecoder.Validate(request, model.Config);
 
-        var sampler = new Sampler(request.Sampling);
-        var history = new List<int>(request.PromptTokens);
-        var text = new TextReleaser(tokenizer, request.StopStrings);
+        var decoder = new SequenceDecoder(request, tokenizer, model.Config.MaxPositionEmbeddings);
         using var cache = model.CreateCache();
         var clock = Stopwatch.StartNew();
         var logits = Step(request.PromptTokens, cache);
         var prefill = clock.Elapsed;
         clock.Restart();
 
-        var reason = FinishReason.Length;
-        for (var produced = 0; produced < request.MaxTokens; produced++)
+        while (!decoder.IsFinished)
         {
             cancellation.ThrowIfCancellationRequested();
-            var id = sampler.Next(logits, history);
-            var logProbability = Sampler.LogProbability(logits, id);
-            history.Add(id);
-            if (request.StopAtEndOfGeneration && tokenizer.EndOfGenerationIds.Contains(id))
-            {
-                reason = FinishReason.EndOfSequence;
-                emit(new GeneratedToken(id, text.Flush(), logProbability));
-                break;
-            }
-            var released = text.Add(id, out var stopped);
-            var last = stopped || produced + 1 == request.MaxTokens || cache.Length >= contextWindow;
-            if (last && !stopped) released += text.Flush();
-            emit(new GeneratedToken(id, released, logProbability));
-            if (stopped) reason = FinishReason.StopString;
-            if (last) break;
-            logits = Step([id], cache);
+            var token = decoder.Next(logits, cache.Length);
+            emit(token);
+            if (!decoder.IsFinished) logits = Step([token.Id], cache);
         }
-        return (reason, prefill, clock.Elapsed);
+        return (decoder.Reason, prefill, clock.Elapsed);
     }
 
     private float[] Step(IReadOnlyList<int> tokenIds, KvCache cache)
@@ -116,55 +91,5 @@ public sealed class TextGenerator(LlamaForCausalLM model, ITokenizer tokenizer, 
         using var scope = NewDisposeScope();
         var input = tensor(tokenIds.Select(id => (long)id).ToArray(), new long[] { 1, tokenIds.Count });
         return model.Forward(input, [cache], adapters: adapters).reshape(-1).data<float>().ToArray();
-    }
-
-    /// <summary>
-    /// Turns token bytes into text that is safe to release: whole UTF-8 characters only, and never the start of
-    /// what might become a stop string.
-    /// </summary>
-    private sealed class TextReleaser(ITokenizer tokenizer, IReadOnlyList<string> stopStrings)
-    {
-        // Special tokens other than the end ones are shown as their text; the first generated piece starts the text.
-        private readonly StreamingDetokenizer detokenizer = new(tokenizer, skipSpecialTokens: false, startsText: true);
-        private readonly StringBuilder pending = new();
-
-        public string Add(int id, out bool stopped)
-        {
-            pending.Append(detokenizer.Add(id));
-
-            var current = pending.ToString();
-            foreach (var stop in stopStrings)
-            {
-                var at = stop.Length == 0 ? -1 : current.IndexOf(stop, StringComparison.Ordinal);
-                if (at >= 0)
-                {
-                    stopped = true;
-                    pending.Clear();
-                    return current[..at];
-                }
-            }
-            stopped = false;
-            var hold = stopStrings.Select(stop => LongestSuffixThatStarts(current, stop)).DefaultIfEmpty(0).Max();
-            var release = current[..^hold];
-            pending.Remove(0, release.Length);
-            return release;
-        }
-
-        public string Flush()
-        {
-            pending.Append(detokenizer.Flush());
-            var rest = pending.ToString();
-            pending.Clear();
-            return rest;
-        }
-
-        private static int LongestSuffixThatStarts(string text, string stop)
-        {
-            for (var length = Math.Min(text.Length, stop.Length - 1); length > 0; length--)
-            {
-                if (string.CompareOrdinal(text, text.Length - length, stop, 0, length) == 0) return length;
-            }
-            return 0;
-        }
     }
 }

@@ -1,6 +1,10 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Generation;
 using Tsuzumi.Inference.Loading;
+using Tsuzumi.Inference.Model;
+using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Serving;
 
@@ -8,14 +12,47 @@ namespace Tsuzumi.Inference.Serving;
 /// Continuous batching over one base model: requests join and leave the running batch at token boundaries, each row
 /// with its own adapters, KV cache and sampler. Thread-safe; the model runs on the engine's own thread.
 /// </summary>
+/// <remarks>
+/// One engine step = at most one prompt chunk of one joining row (so a long prompt never stalls the running rows for
+/// more than one chunk), then one forward of [rows, 1] for every decoding row with their adapters gathered into one
+/// <see cref="AdapterBatch"/>. Waiting requests are admitted round-robin over <see cref="EngineRequest.FairnessKey"/>.
+/// </remarks>
 public sealed class GenerationEngine : IAsyncDisposable
 {
+    /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> the engine publishes batch sizes, tokens and outcomes on.</summary>
+    public const string MeterName = "Tsuzumi.Inference.Engine";
+
+    /// <summary>
+    /// Precision of the low-rank adapter products: fp32 on CPU whatever the model's dtype (faster than libtorch's bf16
+    /// bmm for these shapes, see <see cref="AdapterBatch"/>), and what <see cref="TextGenerator"/> callers use too.
+    /// </summary>
+    private const ScalarType AdapterDType = ScalarType.Float32;
+
+    private readonly object gate = new(); // a Monitor: the engine thread sleeps on it (Wait) until work arrives (Pulse)
+    private readonly FairQueue<EngineSequence> waiting = new();
+    private readonly List<EngineSequence> running = []; // engine thread only, in admission order
+    private readonly EngineMetrics metrics;
+    private readonly Thread thread;
+    private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long nextId;
+    private int idleCount;
+    private volatile bool stopping;
+    private volatile int runningCount;
+    private DecodeAdapters? decodeAdapters;
+
     public GenerationEngine(PretrainedModel model, AdapterRegistry adapters, EngineOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(adapters);
         Model = model;
         Adapters = adapters;
         Options = options ?? new EngineOptions();
-        throw new NotImplementedException("GenerationEngine is being built (issue 5)");
+        if (Options.MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxBatchSize, "MaxBatchSize must be ≥ 1");
+        if (Options.MaxQueueLength < 0) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxQueueLength, "MaxQueueLength must be ≥ 0");
+        if (Options.PrefillChunkTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.PrefillChunkTokens, "PrefillChunkTokens must be ≥ 1");
+        metrics = new EngineMetrics(Path.GetFileName(model.SourcePath), () => runningCount, () => WaitingCount);
+        thread = new Thread(RunEngine) { IsBackground = true, Name = $"tsuzumi-engine {Path.GetFileName(model.SourcePath)}" };
+        thread.Start();
     }
 
     public PretrainedModel Model { get; }
@@ -31,15 +68,318 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <see cref="Model.ContextWindowExceededException"/> for a prompt that does not fit. Cancelling frees the slot
     /// at the next token boundary.
     /// </summary>
-    public Task<GenerationResult> GenerateAsync(EngineRequest request, Action<GeneratedToken>? onToken = null, CancellationToken cancellation = default) =>
-        throw new NotImplementedException();
+    public Task<GenerationResult> GenerateAsync(EngineRequest request, Action<GeneratedToken>? onToken = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(stopping, this);
+        SequenceDecoder.Validate(request.Generation, Model.Model.Config);
+        ArgumentNullException.ThrowIfNull(request.FairnessKey);
+        foreach (var selection in request.Adapters)
+        {
+            if (!float.IsFinite(selection.Weight))
+                throw new ArgumentOutOfRangeException(nameof(request), selection.Weight, $"the weight of adapter '{selection.AdapterId}' must be finite");
+        }
+        if (cancellation.IsCancellationRequested) return Task.FromCanceled<GenerationResult>(cancellation);
+
+        // Leases are taken here, on the caller's thread: an unknown or broken adapter fails this request before it
+        // queues, and a cold adapter loads from disk without stalling the engine thread.
+        var leases = AcquireLeases(request.Adapters);
+        var sequence = new EngineSequence(Interlocked.Increment(ref nextId), request, leases, onToken, cancellation);
+        lock (gate)
+        {
+            if (stopping)
+            {
+                sequence.Dispose();
+                throw new ObjectDisposedException(nameof(GenerationEngine));
+            }
+            if (waiting.Count >= Options.MaxQueueLength)
+            {
+                var length = waiting.Count;
+                sequence.Dispose();
+                metrics.Rejected();
+                throw new EngineBusyException(length);
+            }
+            waiting.Enqueue(request.FairnessKey, sequence);
+            Monitor.PulseAll(gate);
+        }
+        sequence.OnCancellation(CancelWaiting);
+        return sequence.Completion.Task;
+    }
 
     /// <summary>The same as <see cref="GenerateAsync"/>, as a token stream.</summary>
-    public IAsyncEnumerable<GeneratedToken> StreamAsync(EngineRequest request, CancellationToken cancellation = default) =>
-        throw new NotImplementedException();
+    public async IAsyncEnumerable<GeneratedToken> StreamAsync(EngineRequest request, [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        // Unbounded on purpose: the engine thread must never wait for a slow reader (the request's MaxTokens bounds it).
+        // A reader that stops early cancels the request through the finally below, freeing its row.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var channel = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var generation = GenerateAsync(request, token => channel.Writer.TryWrite(token), stop.Token);
+        _ = generation.ContinueWith(_ => channel.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            await foreach (var token in channel.Reader.ReadAllAsync(cancellation))
+            {
+                cancellation.ThrowIfCancellationRequested(); // buffered tokens are not handed out after a cancel
+                yield return token;
+            }
+            await generation; // its failure or cancellation, if any
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await ((Task)generation).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
 
-    public EngineStatistics Statistics => throw new NotImplementedException();
+    /// <summary>Tensors alive on the engine thread when it last became idle (TorchSharp's per-thread count).</summary>
+    internal long IdleLiveTensors { get; private set; }
+
+    /// <summary>How many times the engine thread has become idle; <see cref="IdleLiveTensors"/> is fresh once it moves.</summary>
+    internal int IdleCount => Volatile.Read(ref idleCount);
+
+    public EngineStatistics Statistics => metrics.Snapshot(runningCount, WaitingCount);
 
     /// <summary>Stops taking requests, cancels the waiting ones, and finishes after the engine thread exits.</summary>
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    public async ValueTask DisposeAsync()
+    {
+        IReadOnlyList<EngineSequence> abandoned;
+        lock (gate)
+        {
+            if (!stopping)
+            {
+                stopping = true;
+                Monitor.PulseAll(gate);
+            }
+            abandoned = waiting.Drain();
+        }
+        foreach (var sequence in abandoned) CancelUnadmitted(sequence, CancellationToken.None);
+        await exited.Task.ConfigureAwait(false);
+        decodeAdapters?.Dispose();
+        metrics.Dispose();
+    }
+
+    private int WaitingCount
+    {
+        get { lock (gate) return waiting.Count; }
+    }
+
+    private AdapterLease[] AcquireLeases(IReadOnlyList<AdapterSelection> selections)
+    {
+        var leases = new List<AdapterLease>(selections.Count);
+        try
+        {
+            foreach (var selection in selections) leases.Add(Adapters.Acquire(selection.AdapterId));
+            return leases.ToArray();
+        }
+        catch
+        {
+            foreach (var lease in leases) lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A request cancelled while it still waits leaves the queue at once; a running one leaves at its next token boundary.</summary>
+    private void CancelWaiting(EngineSequence sequence)
+    {
+        bool removed;
+        lock (gate) removed = waiting.Remove(sequence.Request.FairnessKey, sequence);
+        if (removed) CancelUnadmitted(sequence, sequence.Cancellation);
+    }
+
+    /// <summary>Ends a request that never became a row; any thread may call it once the request has left the queue.</summary>
+    private void CancelUnadmitted(EngineSequence sequence, CancellationToken cancellation)
+    {
+        sequence.Dispose();
+        if (sequence.Completion.TrySetCanceled(cancellation)) metrics.Cancelled();
+    }
+
+    private void RunEngine()
+    {
+        try
+        {
+            while (WaitForWork())
+            {
+                try
+                {
+                    Step();
+                }
+                catch (Exception unexpected)
+                {
+                    // Failures of one row are handled where they happen; anything reaching here concerns the batch as a
+                    // whole, so its rows fail and the engine goes on serving the queue.
+                    foreach (var sequence in running.ToArray()) Fail(sequence, unexpected);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var sequence in running.ToArray()) Cancel(sequence, CancellationToken.None);
+            exited.TrySetResult();
+        }
+    }
+
+    /// <summary>Blocks while there is nothing to do; admits waiting requests into free rows. False once the engine stops.</summary>
+    private bool WaitForWork()
+    {
+        if (running.Count == 0)
+        {
+            // An idle engine holds no tensors of its own: the adapter stacks of the last batch go, and the live-tensor
+            // count of this thread is recorded so tests can check that serving leaks nothing.
+            decodeAdapters?.Dispose();
+            decodeAdapters = null;
+            IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+            Interlocked.Increment(ref idleCount);
+        }
+        lock (gate)
+        {
+            while (!stopping && running.Count == 0 && waiting.Count == 0) Monitor.Wait(gate);
+            if (stopping) return false;
+            while (running.Count < Options.MaxBatchSize && waiting.TryDequeue(out var admitted))
+            {
+                admitted.Admit(Model.Model, Model.Tokenizer);
+                running.Add(admitted);
+            }
+            runningCount = running.Count;
+            return true;
+        }
+    }
+
+    private void Step()
+    {
+        foreach (var sequence in running.ToArray())
+        {
+            if (sequence.Cancellation.IsCancellationRequested) Cancel(sequence, sequence.Cancellation);
+        }
+        PrefillOneChunk();
+        Decode();
+    }
+
+    /// <summary>One chunk of the prompt of the earliest admitted row still prefilling; its last chunk yields the first token.</summary>
+    private void PrefillOneChunk()
+    {
+        var sequence = running.FirstOrDefault(row => row.IsPrefilling);
+        if (sequence is null) return;
+        try
+        {
+            var chunk = sequence.NextPromptChunk(Options.PrefillChunkTokens);
+            float[] logits;
+            using (NewDisposeScope())
+            {
+                var input = tensor(chunk.Select(id => (long)id).ToArray(), new long[] { 1, chunk.Length });
+                logits = Model.Model.Forward(input, [sequence.Cache], adapters: sequence.OwnAdapters(AdapterDType)).data<float>().ToArray();
+            }
+            sequence.MarkPrefilled(chunk.Length);
+            metrics.Prefilled(chunk.Length);
+            if (sequence.IsPrefilling) return;
+            if (sequence.IsFinished || AcceptAndCount(sequence, logits)) Complete(sequence);
+        }
+        catch (Exception failure)
+        {
+            Fail(sequence, failure);
+        }
+    }
+
+    /// <summary>One token for every decoding row: a single forward of [rows, 1] with each row's adapters.</summary>
+    private void Decode()
+    {
+        var rows = running.Where(row => !row.IsPrefilling && !row.IsFinished).ToArray();
+        if (rows.Length == 0) return;
+        float[] logits;
+        try
+        {
+            logits = Forward(rows, DecodeAdaptersFor(rows));
+        }
+        catch (Exception) when (rows.Length > 1)
+        {
+            // Which row broke the batch is unknown: each row runs alone, so only the one that fails again fails.
+            foreach (var row in rows) DecodeAlone(row);
+            return;
+        }
+        catch (Exception failure)
+        {
+            Fail(rows[0], failure);
+            return;
+        }
+        metrics.DecodeStep(rows.Length);
+        var vocabulary = Model.Model.Config.VocabSize;
+        for (var index = 0; index < rows.Length; index++) AcceptOrFail(rows[index], logits.AsSpan(index * vocabulary, vocabulary));
+    }
+
+    private void DecodeAlone(EngineSequence row)
+    {
+        try
+        {
+            var logits = Forward([row], row.OwnAdapters(AdapterDType));
+            metrics.DecodeStep(1);
+            AcceptOrFail(row, logits);
+        }
+        catch (Exception failure)
+        {
+            Fail(row, failure);
+        }
+    }
+
+    private float[] Forward(IReadOnlyList<EngineSequence> rows, AdapterBatch? adapters)
+    {
+        using var scope = NewDisposeScope();
+        var input = tensor(rows.Select(row => (long)row.PendingToken).ToArray(), new long[] { rows.Count, 1 });
+        return Model.Model.Forward(input, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
+    }
+
+    /// <summary>The adapters of the decoding rows, rebuilt only when the batch's composition changes.</summary>
+    private AdapterBatch? DecodeAdaptersFor(IReadOnlyList<EngineSequence> rows)
+    {
+        if (!rows.Any(row => row.HasAdapters)) return null;
+        if (decodeAdapters is { } current && current.Matches(rows)) return current.Batch;
+        decodeAdapters?.Dispose();
+        decodeAdapters = new DecodeAdapters(rows, AdapterDType);
+        return decodeAdapters.Batch;
+    }
+
+    private void AcceptOrFail(EngineSequence row, ReadOnlySpan<float> logits)
+    {
+        try
+        {
+            if (AcceptAndCount(row, logits)) Complete(row);
+        }
+        catch (Exception failure)
+        {
+            Fail(row, failure);
+        }
+    }
+
+    private bool AcceptAndCount(EngineSequence row, ReadOnlySpan<float> logits)
+    {
+        var first = row.TokenCount == 0;
+        var finished = row.Accept(logits);
+        metrics.Generated(1);
+        if (first) metrics.FirstToken(row.TimeToFirstToken);
+        return finished;
+    }
+
+    private void Complete(EngineSequence sequence)
+    {
+        var result = sequence.Result();
+        Leave(sequence);
+        if (sequence.Completion.TrySetResult(result)) metrics.Completed();
+    }
+
+    private void Fail(EngineSequence sequence, Exception failure)
+    {
+        Leave(sequence);
+        if (sequence.Completion.TrySetException(failure)) metrics.Failed();
+    }
+
+    private void Cancel(EngineSequence sequence, CancellationToken cancellation)
+    {
+        Leave(sequence);
+        if (sequence.Completion.TrySetCanceled(cancellation)) metrics.Cancelled();
+    }
+
+    /// <summary>Frees the row (cache, leases) and its place in the batch; the next step may admit a waiting request. Engine thread only.</summary>
+    private void Leave(EngineSequence sequence)
+    {
+        if (running.Remove(sequence)) runningCount = running.Count;
+        sequence.Dispose();
+    }
 }

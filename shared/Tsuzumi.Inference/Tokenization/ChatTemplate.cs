@@ -13,6 +13,12 @@ public enum ChatFormat
     Llama3,
     /// <summary><c>&lt;|im_start|&gt;role\n…&lt;|im_end|&gt;\n</c></summary>
     ChatML,
+    /// <summary>
+    /// <c>Q: …\nA: …</c>, the layout tsuzumi-nano saw its question-answer documents in during pretraining. It has no
+    /// system role (system messages are left out: a 5 M-parameter model never saw one) and no end-of-turn marker (the
+    /// model ends an answer with EOS).
+    /// </summary>
+    QuestionAnswer,
 }
 
 /// <summary>
@@ -27,14 +33,24 @@ public sealed class ChatTemplate
 
     public static ChatTemplate For(ChatFormat format) => new(format);
 
-    /// <summary>An explicit choice by name (plain, llama2, llama3, chatml), case-insensitive.</summary>
+    /// <summary>
+    /// True when the rendering does not write a BOS of its own, so the prompt is encoded with the model's BOS rule
+    /// (plain and qa); the Llama formats write their own BOS and ChatML uses none.
+    /// </summary>
+    public bool UsesModelBos => Format is ChatFormat.Plain or ChatFormat.QuestionAnswer;
+
+    /// <summary>True when an assistant turn has no end marker in the text, so training appends EOS to teach the model to stop.</summary>
+    public bool EndsTurnsWithEos => Format is ChatFormat.Plain or ChatFormat.QuestionAnswer;
+
+    /// <summary>An explicit choice by name (plain, llama2, llama3, chatml, qa), case-insensitive.</summary>
     public static ChatTemplate ForName(string name) => name.Trim().ToLowerInvariant() switch
     {
         "plain" or "completion" or "none" => new(ChatFormat.Plain),
         "llama2" or "llama-2" => new(ChatFormat.Llama2),
         "llama3" or "llama-3" => new(ChatFormat.Llama3),
         "chatml" or "qwen" or "qwen2" => new(ChatFormat.ChatML),
-        _ => throw new ArgumentException($"unknown chat format '{name}' (plain, llama2, llama3, chatml)", nameof(name)),
+        "qa" => new(ChatFormat.QuestionAnswer),
+        _ => throw new ArgumentException($"unknown chat format '{name}' (plain, llama2, llama3, chatml, qa)", nameof(name)),
     };
 
     /// <summary>
@@ -87,6 +103,7 @@ public sealed class ChatTemplate
             ChatFormat.Llama2 => RenderLlama2(messages),
             ChatFormat.Llama3 => RenderLlama3(messages, addGenerationPrompt),
             ChatFormat.ChatML => RenderChatMl(messages, addGenerationPrompt),
+            ChatFormat.QuestionAnswer => RenderQuestionAnswer(messages, addGenerationPrompt),
             _ => throw new InvalidOperationException($"unhandled format {Format}"),
         };
     }
@@ -135,5 +152,24 @@ public sealed class ChatTemplate
         foreach (var message in messages) text.Append($"<|im_start|>{message.Role}\n{message.Content}<|im_end|>\n");
         if (addGenerationPrompt) text.Append("<|im_start|>assistant\n");
         return text.ToString();
+    }
+
+    private static string RenderQuestionAnswer(IReadOnlyList<Message> messages, bool addGenerationPrompt)
+    {
+        var lines = new List<string>();
+        foreach (var message in messages)
+        {
+            switch (message.Role)
+            {
+                case Roles.User:
+                    lines.Add($"Q: {message.Content.Trim()}");
+                    break;
+                case Roles.Assistant:
+                    lines.Add($"A: {message.Content.Trim()}");
+                    break;
+            }
+        }
+        if (addGenerationPrompt && messages.Count > 0 && messages[^1].Role == Roles.User) lines.Add("A:");
+        return string.Join("\n", lines);
     }
 }

@@ -25,7 +25,11 @@ public sealed record TrainingExample(int Line, int[] Tokens, bool[] LossMask)
 /// </summary>
 public static class TrainingData
 {
-    public static IReadOnlyList<TrainingExample> Load(string path, ITokenizer tokenizer, ChatTemplate chatTemplate, int maxTokens)
+    /// <summary>
+    /// Loads the examples. With <paramref name="promptCompletionAsChat"/>, prompt/completion lines are rendered as a
+    /// user turn and an assistant turn through <paramref name="chatTemplate"/>, the way a served specialist sees them.
+    /// </summary>
+    public static IReadOnlyList<TrainingExample> Load(string path, ITokenizer tokenizer, ChatTemplate chatTemplate, int maxTokens, bool promptCompletionAsChat = false)
     {
         if (!File.Exists(path)) throw new TrainingDataException(path, 0, "file not found");
         var examples = new List<TrainingExample>();
@@ -46,8 +50,10 @@ public static class TrainingData
             if (root.ValueKind != JsonValueKind.Object) throw new TrainingDataException(path, lineNumber, "each line must be a JSON object");
 
             var example = root.TryGetProperty("messages", out var messages)
-                ? FromMessages(path, lineNumber, messages, tokenizer, chatTemplate)
-                : FromPromptCompletion(path, lineNumber, root, tokenizer);
+                ? FromMessages(path, lineNumber, ReadMessages(path, lineNumber, messages), tokenizer, chatTemplate)
+                : promptCompletionAsChat
+                    ? FromMessages(path, lineNumber, PromptCompletionAsMessages(path, lineNumber, root), tokenizer, chatTemplate)
+                    : FromPromptCompletion(path, lineNumber, root, tokenizer);
             if (example.Tokens.Length > maxTokens)
                 throw new TrainingDataException(path, lineNumber, $"{example.Tokens.Length} tokens exceed the model's context of {maxTokens}");
             if (example.TargetCount == 0) throw new TrainingDataException(path, lineNumber, "nothing to learn: the completion is empty");
@@ -74,7 +80,14 @@ public static class TrainingData
         return Join(line, promptTokens, completionTokens);
     }
 
-    private static TrainingExample FromMessages(string path, int line, JsonElement messagesElement, ITokenizer tokenizer, ChatTemplate chatTemplate)
+    private static List<Message> PromptCompletionAsMessages(string path, int line, JsonElement root)
+    {
+        var completion = RequiredString(path, line, root, "completion");
+        if (completion.Length == 0) throw new TrainingDataException(path, line, "\"completion\" is empty");
+        return [Message.User(RequiredString(path, line, root, "prompt")), new Message(Roles.Assistant, completion)];
+    }
+
+    private static List<Message> ReadMessages(string path, int line, JsonElement messagesElement)
     {
         if (messagesElement.ValueKind != JsonValueKind.Array) throw new TrainingDataException(path, line, "\"messages\" must be an array");
         var messages = new List<Message>();
@@ -86,6 +99,11 @@ public static class TrainingData
                 throw new TrainingDataException(path, line, $"unknown role '{role}' (system, user, assistant)");
             messages.Add(new Message(role, RequiredString(path, line, item, "content")));
         }
+        return messages;
+    }
+
+    private static TrainingExample FromMessages(string path, int line, List<Message> messages, ITokenizer tokenizer, ChatTemplate chatTemplate)
+    {
         if (!messages.Any(message => message.Role == Roles.Assistant))
             throw new TrainingDataException(path, line, "no assistant message to learn from");
 
@@ -100,18 +118,35 @@ public static class TrainingData
             var after = chatTemplate.Render(messages.Take(i + 1).ToArray(), addGenerationPrompt: false);
             if (before.Length > renderedSoFar.Length)
             {
-                var context = tokenizer.Encode(before[renderedSoFar.Length..], addSpecialTokens: tokens.Count == 0, parseSpecialTokens: true);
+                var context = NewTokens(tokenizer, chatTemplate, tokens, before, renderedSoFar);
                 tokens.AddRange(context);
                 mask.AddRange(Enumerable.Repeat(false, context.Count));
                 renderedSoFar = before;
             }
-            var piece = after.Length > renderedSoFar.Length ? after[renderedSoFar.Length..] : "";
-            var pieceTokens = tokenizer.Encode(piece, addSpecialTokens: tokens.Count == 0, parseSpecialTokens: true);
+            var pieceTokens = after.Length > renderedSoFar.Length ? NewTokens(tokenizer, chatTemplate, tokens, after, renderedSoFar) : [];
             tokens.AddRange(pieceTokens);
             mask.AddRange(Enumerable.Repeat(isAssistant, pieceTokens.Count));
             renderedSoFar = after;
+            if (isAssistant && chatTemplate.EndsTurnsWithEos && tokenizer.EosId is { } eos)
+            {
+                // No end marker in the text: EOS is how the model learns to stop after an answer.
+                tokens.Add(eos);
+                mask.Add(true);
+            }
         }
         return new TrainingExample(line, tokens.ToArray(), mask.ToArray());
+    }
+
+    /// <summary>
+    /// The tokens <paramref name="rendered"/> adds after <paramref name="renderedSoFar"/>. The whole text is encoded, as
+    /// generation encodes a prompt, and the new tokens are what follows the ones so far; only when the tokenizer merges
+    /// across the boundary is the new piece encoded on its own (a piece encoded alone may gain a leading space marker).
+    /// </summary>
+    private static List<int> NewTokens(ITokenizer tokenizer, ChatTemplate template, List<int> soFar, string rendered, string renderedSoFar)
+    {
+        var whole = tokenizer.Encode(rendered, addSpecialTokens: template.UsesModelBos, parseSpecialTokens: true);
+        if (whole.Count >= soFar.Count && whole.Take(soFar.Count).SequenceEqual(soFar)) return whole.Skip(soFar.Count).ToList();
+        return tokenizer.Encode(rendered[renderedSoFar.Length..], addSpecialTokens: soFar.Count == 0 && template.UsesModelBos, parseSpecialTokens: true).ToList();
     }
 
     private static TrainingExample Join(int line, IReadOnlyList<int> context, IReadOnlyList<int> target) =>

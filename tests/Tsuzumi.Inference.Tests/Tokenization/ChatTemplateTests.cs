@@ -53,6 +53,18 @@ public sealed class ChatTemplateTests : IDisposable
         Assert.Equal("You are helpful.\nHi!\nHello.\n日本の首都は？", ChatTemplate.For(ChatFormat.Plain).Render(Conversation));
     }
 
+    [Fact]
+    public void Question_answer_layout_matches_the_pretraining_documents_and_leaves_out_the_system_prompt()
+    {
+        var template = ChatTemplate.ForName("qa");
+
+        Assert.Equal("Q: Hi!\nA: Hello.\nQ: 日本の首都は？\nA:", template.Render(Conversation));
+        Assert.Equal("Q: Hi!\nA: Hello.", template.Render(Conversation[..3], addGenerationPrompt: false));
+        Assert.True(template.UsesModelBos);
+        Assert.True(template.EndsTurnsWithEos);
+        Assert.False(ChatTemplate.For(ChatFormat.ChatML).EndsTurnsWithEos);
+    }
+
     [Theory]
     [InlineData("{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}", ChatFormat.Llama3)]
     [InlineData("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'}}{% endfor %}", ChatFormat.ChatML)]

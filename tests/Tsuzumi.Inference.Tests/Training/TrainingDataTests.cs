@@ -44,6 +44,21 @@ public sealed class TrainingDataTests : IDisposable
         Assert.DoesNotContain("brief", learned);
     }
 
+    [Fact]
+    public void Prompt_completion_lines_as_chat_learn_the_answer_and_its_end_in_the_question_answer_layout()
+    {
+        var path = Write("""{"prompt": "Who is Lily?", "completion": "Lily is a girl."}""");
+
+        var example = TrainingData.Load(path, tokenizer, ChatTemplate.For(ChatFormat.QuestionAnswer), 512, promptCompletionAsChat: true).Single();
+
+        var context = tokenizer.Decode(example.Tokens.Where((_, index) => !example.LossMask[index]));
+        var learned = tokenizer.Decode(example.Tokens.Where((_, index) => example.LossMask[index]).SkipLast(1));
+        Assert.Equal(tokenizer.Decode(tokenizer.Encode("Q: Who is Lily?\nA:", addSpecialTokens: true, parseSpecialTokens: true)), context);
+        Assert.Equal("Lily is a girl.", learned.Trim());
+        Assert.Equal(tokenizer.EosId, example.Tokens[^1]);
+        Assert.True(example.LossMask[^1]);
+    }
+
     [Theory]
     [InlineData("""{"prompt": "a", "completion": "b"}""" + "\n" + """{"prompt": "a", "completion": }""", 2, "not valid JSON")]
     [InlineData("""{"prompt": "a"}""", 1, "missing \"completion\"")]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tsuzumi.Catalog;
 using Tsuzumi.Inference.Evaluation;
 using Tsuzumi.Inference.Formats;
 using Tsuzumi.Inference.Model;
@@ -14,7 +15,9 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A .gguf file or a Hugging Face model folder", Required = true };
+        var model = new Option<string?>("--model") { Description = "A .gguf file or a Hugging Face model folder (or use --catalog)" };
+        var catalog = new Option<string?>("--catalog") { Description = "Evaluate the specialists of a constellation catalog (one row each; prompts in their base model's chat format)" };
+        var specialists = new Option<string[]>("--specialist") { Description = "With --catalog: only these specialists (repeatable)", AllowMultipleArgumentsPerToken = false };
         var name = new Option<string?>("--name") { Description = "Row label in the table (default: model and adapter folder names)" };
         var adapters = new Option<string[]>("--adapter") { Description = "PEFT LoRA folder, optionally DIR:WEIGHT (repeatable; combined as weighted adapters)", AllowMultipleArgumentsPerToken = false };
         var tasks = new Option<string[]>("--task")
@@ -37,7 +40,7 @@ internal static class EvalCommand
 
         var command = new Command("eval", "Evaluate a model: multiple choice by log-likelihood (as lm-evaluation-harness) and generative QA by key facts")
         {
-            model, name, adapters, tasks, limit, seed, json, chat, chatFormat, maxTokens, addBos, batchSize, dataDir, dtype,
+            model, catalog, specialists, name, adapters, tasks, limit, seed, json, chat, chatFormat, maxTokens, addBos, batchSize, dataDir, dtype,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -47,18 +50,23 @@ internal static class EvalCommand
                 var resolved = (parse.GetValue(tasks) ?? [])
                     .Select(task => TaskCatalog.Resolve(task, evalData, parse.GetValue(limit), parse.GetValue(seed)))
                     .ToArray();
-                var contestant = Contestant.ForModel(parse.GetValue(model)!, (parse.GetValue(adapters) ?? []).Select(AdapterSpec.Parse).ToArray(), parse.GetValue(name));
+                var contestants = new List<Contestant>();
+                if (parse.GetValue(model) is { } modelPath)
+                    contestants.Add(Contestant.ForModel(modelPath, (parse.GetValue(adapters) ?? []).Select(AdapterSpec.Parse).ToArray(), parse.GetValue(name)));
+                if (parse.GetValue(catalog) is { } catalogPath)
+                    contestants.AddRange(CatalogContestants(catalogPath, parse.GetValue(specialists) ?? []));
+                if (contestants.Count == 0) throw new ArgumentException("give --model or --catalog");
                 var options = new EvaluationOptions
                 {
                     AddBos = parse.GetValue(addBos),
                     BatchSize = parse.GetValue(batchSize),
                     MaxNewTokens = parse.GetValue(maxTokens),
-                    Chat = parse.GetValue(chat),
+                    Chat = parse.GetValue(chat) || parse.GetValue(catalog) is not null,
                     ChatFormat = parse.GetValue(chatFormat),
                 };
                 if (options.BatchSize < 1) throw new ArgumentException("--batch-size must be ≥ 1");
                 if (options.MaxNewTokens < 1) throw new ArgumentException("--max-tokens must be ≥ 1");
-                var table = EvaluationHarness.Run([contestant], resolved, options, parse.GetValue(dtype) switch
+                var table = EvaluationHarness.Run(contestants, resolved, options, parse.GetValue(dtype) switch
                 {
                     "fp32" => ScalarType.Float32,
                     "bf16" => ScalarType.BFloat16,
@@ -67,7 +75,7 @@ internal static class EvalCommand
                 Console.Out.Write(parse.GetValue(json) ? table.ToJson() + Environment.NewLine : table.ToText());
                 return Task.FromResult(0);
             }
-            catch (Exception error) when (error is EvaluationDataException or ModelFormatException or FileNotFoundException
+            catch (Exception error) when (error is EvaluationDataException or ModelFormatException or FileNotFoundException or CatalogException
                                               or ArgumentException or ContextWindowExceededException)
             {
                 Console.Error.WriteLine($"tsuzumi eval: {error.Message}");
@@ -75,6 +83,23 @@ internal static class EvalCommand
             }
         });
         return command;
+    }
+
+    /// <summary>One contestant per catalog specialist: its base model, its weighted adapters and the base model's chat format.</summary>
+    private static IEnumerable<Contestant> CatalogContestants(string catalogPath, IReadOnlyCollection<string> only)
+    {
+        var loaded = CatalogLoader.Load(catalogPath);
+        foreach (var problem in loaded.Problems) Console.Error.WriteLine($"tsuzumi eval: catalog: {problem}");
+        var unknown = only.Where(id => loaded.Catalog.FindSpecialist(id) is null).ToArray();
+        if (unknown.Length > 0) throw new ArgumentException($"the catalog has no specialist {string.Join(", ", unknown)}");
+        foreach (var specialist in loaded.Catalog.Specialists.Where(specialist => only.Count == 0 || only.Contains(specialist.Id)))
+        {
+            var baseModel = loaded.Catalog.FindBaseModel(specialist.BaseModel)!;
+            yield return new Contestant(specialist.Id, baseModel.Path, specialist.Adapters.Select(adapter => new AdapterSpec(adapter.Path, adapter.Weight)).ToArray())
+            {
+                ChatFormat = baseModel.ChatTemplate,
+            };
+        }
     }
 
     /// <summary>$TSUZUMI_SHARED_DIR/eval, else shared/eval beside the repository that holds this program.</summary>

@@ -30,11 +30,12 @@ internal static class TrainCommand
         var warmup = new Option<double>("--warmup") { Description = "Share of steps warming up the learning rate", DefaultValueFactory = _ => 0.05 };
         var maxGradNorm = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => 1.0 };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>.checkpoint if present" };
-        var chatTemplate = new Option<string?>("--chat-template") { Description = "For messages data: plain, llama2, llama3 or chatml (default: the model's)" };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "For messages data (and --chat): plain, llama2, llama3, chatml or qa (default: the model's)" };
+        var chat = new Option<bool>("--chat") { Description = "Render prompt/completion lines as a user and an assistant turn of the chat template, as a served specialist sees them" };
 
         var command = new Command("train", "Train a LoRA adapter (default) or fine-tune the whole model (--full) on JSONL examples")
         {
-            model, data, output, rank, alpha, targets, epochs, learningRate, batch, accumulate, seed, full, evalFraction, warmup, maxGradNorm, resume, chatTemplate,
+            model, data, output, rank, alpha, targets, epochs, learningRate, batch, accumulate, seed, full, evalFraction, warmup, maxGradNorm, resume, chatTemplate, chat,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -59,7 +60,7 @@ internal static class TrainCommand
                 using var loaded = PretrainedModel.Load(parse.GetValue(model)!, ScalarType.Float32);
                 var template = ChatTemplate.Detect(loaded.ChatTemplate, loaded.Tokenizer, parse.GetValue(chatTemplate));
                 var dataPath = parse.GetValue(data)!;
-                var examples = TrainingData.Load(dataPath, loaded.Tokenizer, template, loaded.Model.Config.MaxPositionEmbeddings);
+                var examples = TrainingData.Load(dataPath, loaded.Tokenizer, template, loaded.Model.Config.MaxPositionEmbeddings, parse.GetValue(chat));
                 Console.Error.WriteLine($"tsuzumi train: {(options.FullFineTune ? "full fine-tuning" : $"LoRA r={options.Rank} α={options.Alpha} on {string.Join(",", options.Targets)}")} · {examples.Count} examples · {options.Epochs} epochs");
 
                 TrainingReport? report = null;

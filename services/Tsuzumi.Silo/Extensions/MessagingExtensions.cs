@@ -1,0 +1,35 @@
+using MassTransit;
+using Tsuzumi.Silo.Messaging;
+
+namespace Tsuzumi.Silo.Extensions;
+
+/// <summary>MassTransit with the <c>ask-specialist</c> consumer: RabbitMQ when <c>ConnectionStrings:rabbitmq</c> is set, else in memory (one process).</summary>
+public static class MessagingExtensions
+{
+    public const string RabbitMqConnectionName = "rabbitmq";
+
+    public static IServiceCollection AddSpecialistMessaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        var rabbitMq = configuration.GetConnectionString(RabbitMqConnectionName);
+        Uri? broker = null;
+        if (!string.IsNullOrWhiteSpace(rabbitMq) && (!Uri.TryCreate(rabbitMq, UriKind.Absolute, out broker) || broker.Scheme is not ("amqp" or "amqps")))
+            throw new InvalidOperationException($"ConnectionStrings:{RabbitMqConnectionName} must be an amqp:// or amqps:// URL");
+        services.AddMassTransit(bus =>
+        {
+            bus.AddConsumer<AskSpecialistConsumer, AskSpecialistConsumerDefinition>();
+            if (broker is null)
+            {
+                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+            }
+            else
+            {
+                bus.UsingRabbitMq((context, transport) =>
+                {
+                    transport.Host(broker);
+                    transport.ConfigureEndpoints(context);
+                });
+            }
+        });
+        return services;
+    }
+}

@@ -1,0 +1,7 @@
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddSiloServices();
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapSiloEndpoints();
+app.Run();

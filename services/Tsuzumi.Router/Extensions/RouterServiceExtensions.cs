@@ -12,6 +12,7 @@ using Tsuzumi.Router.FanOut;
 using Tsuzumi.Router.Querying;
 using Tsuzumi.Router.Routing;
 using Tsuzumi.Router.Streaming;
+using Orleans.Configuration;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -105,11 +106,18 @@ public static class RouterServiceExtensions
         var clientEnabled = builder.Configuration.GetValue("Orleans:Client:Enabled", defaultValue: true);
         if (!coHostedSilo && clientEnabled)
         {
-            var redis = builder.Configuration["Orleans:Clustering:Redis"];
+            var configuration = builder.Configuration;
             builder.UseOrleansClient(client =>
             {
-                if (string.IsNullOrWhiteSpace(redis)) client.UseLocalhostClustering();
-                else client.UseRedisClustering(redis);
+                client.Configure<ClusterOptions>(options =>
+                {
+                    options.ClusterId = configuration["Orleans:ClusterId"] ?? "tsuzumi";
+                    options.ServiceId = configuration["Orleans:ServiceId"] ?? "tsuzumi";
+                });
+                // As the silo: Orleans reads the "Orleans:Clustering" section itself (ProviderType=Redis with a
+                // ConnectionString, as Kubernetes sets it); only without one does the client look on localhost.
+                if (configuration["Orleans:Clustering:ProviderType"] is not { Length: > 0 })
+                    client.UseLocalhostClustering(configuration.GetValue("Orleans:GatewayPort", 30000));
             });
         }
         builder.Services.TryAddSingleton<ISpecialistTokenSource, GrainTokenSource>();

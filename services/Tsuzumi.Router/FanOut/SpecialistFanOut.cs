@@ -43,7 +43,9 @@ public sealed class SpecialistFanOut(IRequestClient<AskSpecialist> client, TimeP
         try
         {
             var timeout = RequestTimeout.After(ms: (int)Math.Ceiling(remaining.TotalMilliseconds));
-            var response = await client.GetResponse<SpecialistAnswered, SpecialistFailed>(message, hardStop.Token, timeout);
+            // WaitAsync: a send stuck on a lost broker connection may not heed the token; the deadline holds anyway.
+            var response = await client.GetResponse<SpecialistAnswered, SpecialistFailed>(message, hardStop.Token, timeout)
+                .WaitAsync(remaining + HardStopMargin, cancellationToken);
             if (response.Is(out Response<SpecialistAnswered>? answered))
             {
                 var answer = answered.Message;
@@ -64,7 +66,7 @@ public sealed class SpecialistFanOut(IRequestClient<AskSpecialist> client, TimeP
         {
             return TimedOut(specialist, started, "no answer before the deadline");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
             return TimedOut(specialist, started, "the question could not be delivered before the deadline");
         }

@@ -15,7 +15,12 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Base model: a .gguf file or a Hugging Face folder", Required = true };
-        var data = new Option<string>("--data") { Description = "JSONL: {\"prompt\",\"completion\"} or {\"messages\":[…]} per line", Required = true };
+        var data = new Option<string[]>("--data")
+        {
+            Description = "JSONL: {\"prompt\",\"completion\"} or {\"messages\":[…]} per line; repeat to train on several files (e.g. a domain plus general rehearsal data)",
+            Required = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var output = new Option<string>("--out") { Description = "Output folder (adapter, or full model with --full)", Required = true };
         var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 16 };
         var alpha = new Option<double>("--alpha") { DefaultValueFactory = _ => 32 };
@@ -59,9 +64,12 @@ internal static class TrainCommand
                 options.Validate();
                 using var loaded = PretrainedModel.Load(parse.GetValue(model)!, ScalarType.Float32);
                 var template = ChatTemplate.Detect(loaded.ChatTemplate, loaded.Tokenizer, parse.GetValue(chatTemplate));
-                var dataPath = parse.GetValue(data)!;
-                var examples = TrainingData.Load(dataPath, loaded.Tokenizer, template, loaded.Model.Config.MaxPositionEmbeddings, parse.GetValue(chat));
-                Console.Error.WriteLine($"tsuzumi train: {(options.FullFineTune ? "full fine-tuning" : $"LoRA r={options.Rank} α={options.Alpha} on {string.Join(",", options.Targets)}")} · {examples.Count} examples · {options.Epochs} epochs");
+                var dataPaths = parse.GetValue(data)!;
+                var dataPath = string.Join(", ", dataPaths);
+                var examples = dataPaths
+                    .SelectMany(path => TrainingData.Load(path, loaded.Tokenizer, template, loaded.Model.Config.MaxPositionEmbeddings, parse.GetValue(chat)))
+                    .ToArray();
+                Console.Error.WriteLine($"tsuzumi train: {(options.FullFineTune ? "full fine-tuning" : $"LoRA r={options.Rank} α={options.Alpha} on {string.Join(",", options.Targets)}")} · {examples.Length} examples · {options.Epochs} epochs");
 
                 TrainingReport? report = null;
                 await Interruptible.RunAsync("tsuzumi train", cancellation, stop =>

@@ -73,6 +73,7 @@ public sealed class GenerationEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(stopping, this);
         SequenceDecoder.Validate(request.Generation, Model.Model.Config);
+        ArgumentNullException.ThrowIfNull(request.Adapters);
         ArgumentNullException.ThrowIfNull(request.FairnessKey);
         foreach (var selection in request.Adapters)
         {
@@ -213,6 +214,14 @@ public sealed class GenerationEngine : IAsyncDisposable
         }
         finally
         {
+            // Normally DisposeAsync got here first; should the loop itself ever break, nothing may wait on a dead engine.
+            IReadOnlyList<EngineSequence> abandoned;
+            lock (gate)
+            {
+                stopping = true;
+                abandoned = waiting.Drain();
+            }
+            foreach (var sequence in abandoned) CancelUnadmitted(sequence, CancellationToken.None);
             foreach (var sequence in running.ToArray()) Cancel(sequence, CancellationToken.None);
             exited.TrySetResult();
         }
@@ -227,8 +236,16 @@ public sealed class GenerationEngine : IAsyncDisposable
             if (stopping) return false;
             while (running.Count < Options.MaxBatchSize && waiting.TryDequeue(out var admitted))
             {
-                admitted.Admit(Model.Model, Model.Tokenizer);
-                running.Add(admitted);
+                try
+                {
+                    admitted.Admit(Model.Model, Model.Tokenizer);
+                    running.Add(admitted);
+                }
+                catch (Exception failure)
+                {
+                    admitted.Dispose();
+                    if (admitted.Completion.TrySetException(failure)) metrics.Failed();
+                }
             }
             runningCount = running.Count;
             return true;

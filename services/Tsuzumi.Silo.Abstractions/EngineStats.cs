@@ -13,4 +13,5 @@ public sealed record EngineStats(
     [property: Id(7)] int Waiting,
     [property: Id(8)] long Completed,
     [property: Id(9)] long Failed,
-    [property: Id(10)] long Rejected);
+    [property: Id(10)] long Rejected,
+    [property: Id(11)] long Cancelled);

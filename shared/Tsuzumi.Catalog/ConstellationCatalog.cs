@@ -26,6 +26,7 @@ public sealed record ConstellationCatalog(
 public sealed record BaseModelDefinition(string Id, string Path)
 {
     /// <summary>"bf16", "f32" or null for the fastest correct type of the checkpoint.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("dtype")] // camelCase would make it "dType"; the catalog says "dtype"
     public string? DType { get; init; }
 
     /// <summary>Chat template name (plain, llama2, llama3, chatml) or null to detect it from the checkpoint.</summary>

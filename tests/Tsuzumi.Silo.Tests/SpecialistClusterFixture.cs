@@ -15,6 +15,8 @@ namespace Tsuzumi.Silo.Tests;
 /// </summary>
 public sealed class SpecialistClusterFixture : IAsyncLifetime
 {
+    public const int MaxQueueLength = 12;
+
     private const string ModelFile = "models/stories260K/stories260K.gguf";
 
     private InProcessTestCluster? cluster;
@@ -60,6 +62,8 @@ public sealed class SpecialistClusterFixture : IAsyncLifetime
                 [CatalogExtensions.CatalogKey] = files.CatalogPath,
                 ["Silo:BaseModels"] = hostsModel ? SpecialistCatalogFiles.BaseModel : "",
                 ["Silo:MaxBatchSize"] = "8",
+                // Small enough that the bounded-load tests can fill it; the other tests never queue this many.
+                ["Silo:MaxQueueLength"] = SpecialistClusterFixture.MaxQueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
             host.AddSpecialistHosting();
         });

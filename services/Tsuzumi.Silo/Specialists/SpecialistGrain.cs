@@ -57,11 +57,14 @@ public sealed partial class SpecialistGrain(ICatalogSource catalog, ModelHost ho
         var model = await host.FindAsync(specialist.BaseModel) ?? throw NotHosted(specialist);
         var statistics = model.Engine.Statistics;
         return new EngineStats(model.Id, silo.SiloAddress.ToString(), statistics.DecodeSteps, statistics.DecodedTokens, statistics.LargestBatch,
-            statistics.MeanBatchSize, statistics.Running, statistics.Waiting, statistics.Completed, statistics.Failed, statistics.Rejected);
+            statistics.MeanBatchSize, statistics.Running, statistics.Waiting, statistics.Completed, statistics.Failed, statistics.Rejected, statistics.Cancelled);
     }
 
     private async IAsyncEnumerable<SpecialistChunk> StreamAsync(SpecialistQuery query, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        // Counted as running until the reader is done, not just the generation: an enumeration spans many calls, and
+        // deactivating between them (a removed specialist retires once idle) would abort the reader's stream.
+        running++;
         // Tokens arrive on the engine thread; the channel hands them to this grain's turn. Its length is bounded by maxTokens.
         var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -83,6 +86,8 @@ public sealed partial class SpecialistGrain(ICatalogSource catalog, ModelHost ho
                 await stop.CancelAsync();
                 await answer.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
+            running--;
+            RetireIfIdleAndRemoved();
         }
     }
 
@@ -114,7 +119,7 @@ public sealed partial class SpecialistGrain(ICatalogSource catalog, ModelHost ho
         finally
         {
             running--;
-            if (running == 0 && IsRemoved()) DeactivateOnIdle();
+            RetireIfIdleAndRemoved();
         }
     }
 
@@ -175,12 +180,15 @@ public sealed partial class SpecialistGrain(ICatalogSource catalog, ModelHost ho
 
     private Task RetireIfRemovedAsync(CancellationToken cancellation)
     {
-        if (running == 0 && IsRemoved())
-        {
-            LogRetired(logger, Id);
-            DeactivateOnIdle();
-        }
+        RetireIfIdleAndRemoved();
         return Task.CompletedTask;
+    }
+
+    private void RetireIfIdleAndRemoved()
+    {
+        if (running > 0 || !IsRemoved()) return;
+        LogRetired(logger, Id);
+        DeactivateOnIdle();
     }
 
     private bool IsRemoved() => catalog.Current.FindSpecialist(Id) is not { } specialist || !host.Hosts(specialist.BaseModel);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Tsuzumi.Contracts;
 using Tsuzumi.Silo.Extensions;
+using Tsuzumi.Silo.Messaging;
 using Tsuzumi.Testing.Brokers;
 
 namespace Tsuzumi.Silo.Tests.Messaging;
@@ -94,6 +95,32 @@ public sealed class AskSpecialistConsumerTests(SpecialistClusterFixture cluster,
             Assert.Equal(queries[index].QueryId, queryId);
             Assert.Equal(queries[index].SpecialistId == "nobody", response.Message is SpecialistFailed);
         }
+    }
+
+    [Fact]
+    public async Task A_burst_beyond_the_engine_queue_is_retried_while_the_deadline_allows_and_every_query_gets_a_response()
+    {
+        SkipIfUnavailable();
+        var engine = cluster.Client.GetGrain<ISpecialistGrain>("gamma");
+        var before = await engine.GetEngineStatsAsync();
+        var queries = Enumerable.Range(0, 60).Select(_ => Ask(Guid.NewGuid(), "gamma") with { MaxTokens = 24 }).ToArray();
+
+        var responses = await Task.WhenAll(queries.Select(query =>
+            Requester.GetResponse<SpecialistAnswered, SpecialistFailed>(query, TestContext.Current.CancellationToken)));
+
+        Assert.Equal(queries.Select(query => query.QueryId).Order(), responses.Select(response => response.Message switch
+        {
+            SpecialistAnswered answered => answered.QueryId,
+            SpecialistFailed failed => failed.QueryId,
+            _ => Guid.Empty,
+        }).Order());
+        // Busy is the only acceptable failure, and only after the retries ran out.
+        Assert.All(responses.Select(response => response.Message).OfType<SpecialistFailed>(), failed => Assert.Equal(SpecialistFailureCodes.Busy, failed.Code));
+        Assert.Contains(responses, response => response.Message is SpecialistAnswered);
+        // A query answered busy was refused by the engine once per attempt: the first and every retry.
+        var busy = responses.Count(response => response.Message is SpecialistFailed);
+        var rejected = (await engine.GetEngineStatsAsync()).Rejected - before.Rejected;
+        Assert.True(rejected >= busy * (AskSpecialistConsumerDefinition.RetryLimit + 1), $"{busy} busy answers but only {rejected} rejections");
     }
 
     private static AskSpecialist Ask(Guid queryId, string specialist) => new()

@@ -22,13 +22,17 @@ public sealed class CatalogHotReloadTests(SpecialistClusterFixture cluster) : ID
         cluster.Files.Write([.. SpecialistCatalogFiles.DefaultSpecialists(), delta]);
         await Queries.Eventually(async () => await Answers("delta"), "delta answers");
 
-        // Removed while a query runs: that query finishes, new ones are refused.
-        var running = Specialist("delta").AskAsync(Queries.Ask("A long story about a dragon", maxTokens: 48));
+        // Removed while a query runs (its first token is out): that query finishes, new ones are refused.
+        await using var running = Specialist("delta").StreamAsync(Queries.Ask("A long story about a dragon", maxTokens: 300)).GetAsyncEnumerator(TestContext.Current.CancellationToken);
+        Assert.True(await running.MoveNextAsync());
         cluster.Files.Write(SpecialistCatalogFiles.DefaultSpecialists());
         cluster.ReloadCatalogs();
         var refused = await Assert.ThrowsAsync<SpecialistException>(() => Specialist("delta").AskAsync(Queries.Ask("hi")));
         Assert.Equal(SpecialistFailureCodes.UnknownSpecialist, refused.Code);
-        Assert.True((await running).CompletionTokens > 0);
+        SpecialistAnswer? final = null;
+        while (await running.MoveNextAsync()) final = running.Current.Final ?? final;
+        Assert.NotNull(final);
+        Assert.True(final.CompletionTokens > 1);
 
         var grainId = ((GrainReference)Specialist("delta")).GrainId;
         await Queries.Eventually(() => Task.FromResult(!cluster.Cluster.TryGetGrainContext(grainId, out _)), "delta deactivates");

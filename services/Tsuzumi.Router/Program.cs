@@ -1,3 +1,11 @@
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddRouterServices();
+
 var app = builder.Build();
+
+app.MapRouterEndpoints();
+app.MapDefaultEndpoints();
+
 app.Run();

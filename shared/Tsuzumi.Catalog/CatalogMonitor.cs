@@ -10,17 +10,22 @@ public sealed class CatalogMonitor : ICatalogSource, IDisposable
 
     private readonly string path;
     private readonly Action<CatalogProblem> report;
+    private readonly bool verifyFiles;
     private readonly FileSystemWatcher watcher;
     private readonly Timer reloadTimer;
     private readonly Lock gate = new();
     private ConstellationCatalog current;
 
     /// <summary>Loads <paramref name="catalogPath"/> now (throwing <see cref="CatalogException"/> when it is unusable) and watches it.</summary>
-    public CatalogMonitor(string catalogPath, Action<CatalogProblem> report)
+    public CatalogMonitor(string catalogPath, Action<CatalogProblem> report) : this(catalogPath, report, verifyFiles: true) { }
+
+    /// <summary>As above; <paramref name="verifyFiles"/> false skips the model and adapter file checks (routing-only services).</summary>
+    public CatalogMonitor(string catalogPath, Action<CatalogProblem> report, bool verifyFiles)
     {
         path = Path.GetFullPath(catalogPath);
         this.report = report;
-        var loaded = CatalogLoader.Load(path);
+        this.verifyFiles = verifyFiles;
+        var loaded = CatalogLoader.Load(path, verifyFiles);
         foreach (var problem in loaded.Problems) report(problem);
         current = loaded.Catalog;
         reloadTimer = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
@@ -51,7 +56,7 @@ public sealed class CatalogMonitor : ICatalogSource, IDisposable
             CatalogLoadResult loaded;
             try
             {
-                loaded = CatalogLoader.Load(path);
+                loaded = CatalogLoader.Load(path, verifyFiles);
             }
             catch (CatalogException error)
             {

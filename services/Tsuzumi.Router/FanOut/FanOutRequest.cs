@@ -1,0 +1,21 @@
+using Tsuzumi.Contracts;
+
+namespace Tsuzumi.Router.FanOut;
+
+/// <summary>A specialist chosen for a query and its route score (null when the caller named it).</summary>
+public sealed record ChosenSpecialist(string Id, double? RouteScore);
+
+/// <summary>Generation settings the caller overrides; null keeps the specialist's catalog default.</summary>
+public sealed record GenerationOverrides(int? MaxTokens = null, float? Temperature = null, int? TopK = null)
+{
+    public static readonly GenerationOverrides None = new();
+}
+
+/// <summary>One query asked of several specialists at once, all held to one deadline.</summary>
+public sealed record FanOutRequest(
+    Guid QueryId,
+    string Tenant,
+    IReadOnlyList<ChatTurn> Conversation,
+    IReadOnlyList<ChosenSpecialist> Specialists,
+    GenerationOverrides Generation,
+    DateTimeOffset Deadline);

@@ -33,6 +33,7 @@ public static class SiloServiceExtensions
             silo.AddSpecialistPlacement(configuration, builder.Environment.ContentRootPath);
         });
         builder.Services.AddSpecialistMessaging(builder.Configuration);
+        builder.AddAdapterLifecycle();
         return builder;
     }
 
@@ -47,6 +48,7 @@ public static class SiloServiceExtensions
     public static IEndpointRouteBuilder MapSiloEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/silo/engines", (ModelHost host) => host.Loaded.Select(model => new { model.Id, Statistics = model.Engine.Statistics }));
+        endpoints.MapAdapterLifecycleEndpoints();
         return endpoints;
     }
 }

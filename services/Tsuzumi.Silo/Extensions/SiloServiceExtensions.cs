@@ -30,16 +30,28 @@ public static class SiloServiceExtensions
                     siloPort: configuration.GetValue("Orleans:SiloPort", EndpointOptions.DEFAULT_SILO_PORT),
                     gatewayPort: configuration.GetValue("Orleans:GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
             }
+            // In a pod: silo name, advertised IP and cluster/service ids come from the downward API (POD_* and the
+            // orleans/* labels), and silos whose pods are gone are removed from membership at once.
+            if (RunsInKubernetes(configuration)) silo.UseKubernetesHosting();
             silo.AddSpecialistPlacement(configuration, builder.Environment.ContentRootPath);
         });
         if (ownBus) builder.Services.AddSpecialistMessaging(builder.Configuration);
+        builder.AddAdapterLifecycle();
         return builder;
     }
+
+    /// <summary>Environment keys the Kubernetes manifests set from the downward API; <c>POD_NAMESPACE</c> switches Kubernetes hosting on.</summary>
+    public static readonly IReadOnlyList<string> KubernetesEnvironmentKeys = ["POD_NAME", "POD_NAMESPACE", "POD_IP", "ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID"];
+
+    /// <summary>Kubernetes hosting is on when the pod's namespace is known, unless <c>Orleans:Kubernetes:Enabled</c> says otherwise.</summary>
+    public static bool RunsInKubernetes(IConfiguration configuration) =>
+        configuration.GetValue("Orleans:Kubernetes:Enabled", defaultValue: !string.IsNullOrEmpty(configuration["POD_NAMESPACE"]));
 
     /// <summary><c>GET /silo/engines</c>: what each hosted base model's engine has done (batch sizes, queue).</summary>
     public static IEndpointRouteBuilder MapSiloEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/silo/engines", (ModelHost host) => host.Loaded.Select(model => new { model.Id, Statistics = model.Engine.Statistics }));
+        endpoints.MapAdapterLifecycleEndpoints();
         return endpoints;
     }
 }

@@ -21,6 +21,9 @@ public sealed partial class ModelHost(ICatalogSource catalog, ModelHostOptions o
     /// <summary>The ids of the base models this silo hosts (known before they finish loading).</summary>
     public IReadOnlyList<string> HostedIds { get; } = options.ResolveHosted(catalog.Current);
 
+    /// <summary>Adapter versions switched to by adapter-published events (AdapterLifecycle/), over the catalog paths.</summary>
+    public AdapterLifecycle.PublishedAdapterVersions PublishedAdapters { get; } = new();
+
     public bool IsLoaded => loaded.Task.IsCompletedSuccessfully;
 
     public bool Hosts(string baseModelId) => HostedIds.Contains(baseModelId);

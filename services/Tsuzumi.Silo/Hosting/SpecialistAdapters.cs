@@ -11,13 +11,15 @@ public static class SpecialistAdapters
     public static string AdapterId(string specialistId, string adapterPath) => $"{specialistId}:{adapterPath}";
 
     /// <summary>Registers the specialist's adapters (a no-op when already registered) and returns what a request applies.</summary>
-    public static IReadOnlyList<AdapterSelection> Ensure(AdapterRegistry registry, SpecialistDefinition specialist)
+    /// A version published for the specialist (<paramref name="published"/>) takes the place of its catalog folder.
+    public static IReadOnlyList<AdapterSelection> Ensure(AdapterRegistry registry, SpecialistDefinition specialist, AdapterLifecycle.PublishedAdapterVersions? published = null)
     {
         var selections = new List<AdapterSelection>(specialist.Adapters.Count);
+        var publishedVersion = specialist.Adapters.Count == 1 ? published?.Find(specialist.Id) : null;
         foreach (var adapter in specialist.Adapters)
         {
             var id = AdapterId(specialist.Id, adapter.Path);
-            registry.Register(id, adapter.Path);
+            registry.Register(id, publishedVersion?.Directory ?? adapter.Path);
             selections.Add(new AdapterSelection(id, adapter.Weight));
         }
         return selections;

@@ -143,7 +143,7 @@ public sealed partial class SpecialistGrain(ICatalogSource catalog, ModelHost ho
             deadline.CancelAfter(left);
         }
         var generation = SpecialistPrompt.Build(specialist, query, model);
-        var adapters = SpecialistAdapters.Ensure(model.Adapters, specialist);
+        var adapters = SpecialistAdapters.Ensure(model.Adapters, specialist, host.PublishedAdapters);
         var firstTokenMs = -1.0;
         var result = await model.Engine.GenerateAsync(new EngineRequest(generation, adapters, Id), token =>
         {

@@ -59,6 +59,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         coreBuilder.AddSiloServices(ownBus: false);
         coreBuilder.AddRouterServices(bus => bus.AddSpecialistConsumer());
         var core = coreBuilder.Build();
+        core.UseAdapterLifecycle();
         core.MapDefaultEndpoints();
         core.MapSiloEndpoints();
         core.MapRouterEndpoints();

@@ -172,14 +172,16 @@ public sealed class KubernetesManifestTests
     {
         var labels = Base.Deployment("tsuzumi-silo").Spec.Template.Metadata.Labels;
         var routerEnv = Base.Deployment("tsuzumi-router").Spec.Template.Spec.Containers.Single().Env.ToDictionary(env => env.Name, env => env.Value);
-        var routerReadsClusterId = ServiceConfigurationKeys.Of("Router").Reads("Orleans__ClusterId");
-        // Orleans' ClusterOptions default both ids to "default" when nothing sets them.
-        Assert.Equal(routerReadsClusterId ? routerEnv.GetValueOrDefault("Orleans__ClusterId") : "default", labels["orleans/clusterId"]);
-        Assert.Equal(routerReadsClusterId ? routerEnv.GetValueOrDefault("Orleans__ServiceId") : "default", labels["orleans/serviceId"]);
+        Assert.True(ServiceConfigurationKeys.Of("Router").Reads("Orleans__ClusterId"), "the router's Orleans client must read the cluster id");
+        Assert.Equal(routerEnv["Orleans__ClusterId"], labels["orleans/clusterId"]);
+        Assert.Equal(routerEnv["Orleans__ServiceId"], labels["orleans/serviceId"]);
         var siloEnv = Base.Deployment("tsuzumi-silo").Spec.Template.Spec.Containers.Single().Env.ToDictionary(env => env.Name, env => env.Value);
-        Assert.Equal(siloEnv["Orleans__Clustering__Redis"], routerEnv["Orleans__Clustering__Redis"]);
-        var redis = Base.Single<V1Service>(siloEnv["Orleans__Clustering__Redis"].Split(':')[0], service => service.Metadata.Name);
-        Assert.Equal(int.Parse(siloEnv["Orleans__Clustering__Redis"].Split(':')[1]), redis.Spec.Ports.Single().Port);
+        Assert.Equal("Redis", siloEnv["Orleans__Clustering__ProviderType"]);
+        Assert.Equal(siloEnv["Orleans__Clustering__ProviderType"], routerEnv["Orleans__Clustering__ProviderType"]);
+        Assert.Equal(siloEnv["Orleans__Clustering__ConnectionString"], routerEnv["Orleans__Clustering__ConnectionString"]);
+        var redisAddress = siloEnv["Orleans__Clustering__ConnectionString"].Split(':');
+        var redis = Base.Single<V1Service>(redisAddress[0], service => service.Metadata.Name);
+        Assert.Equal(int.Parse(redisAddress[1]), redis.Spec.Ports.Single().Port);
     }
 
     [Fact]

@@ -11,10 +11,14 @@ namespace Tsuzumi.Deployment.Tests.Manifests;
 /// </summary>
 internal sealed partial class ServiceConfigurationKeys
 {
-    /// <summary>Keys the ASP.NET Core host itself reads from the environment.</summary>
+    /// <summary>
+    /// Keys the ASP.NET Core host itself reads from the environment, and the clustering keys Orleans reads from its own
+    /// "Orleans" section (our code only checks ProviderType, to decide on localhost clustering).
+    /// </summary>
     private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "ASPNETCORE_ENVIRONMENT", "DOTNET_gcServer", "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "Orleans__Clustering__ConnectionString",
     };
 
     private readonly HashSet<string> literals;

@@ -77,7 +77,8 @@ public sealed class AdapterPublishedTests(SpecialistClusterFixture cluster) : IA
             .ToDictionary(property => property.Name, property => property.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         Assert.Equal(AdapterLifecycleExtensions.PubSubName, subscription["pubsubname"]);
         Assert.Equal(AdapterLifecycleExtensions.Topic, subscription["topic"]);
-        Assert.Equal(AdapterLifecycleExtensions.SubscriptionRoute, subscription["route"]);
+        // Dapr.AspNetCore lists the route without its leading slash; the sidecar resolves it against the app's address.
+        Assert.Equal(AdapterLifecycleExtensions.SubscriptionRoute.TrimStart('/'), subscription["route"].TrimStart('/'));
     }
 
     [Fact]

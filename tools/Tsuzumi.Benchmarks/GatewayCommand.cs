@@ -37,10 +37,12 @@ internal static class GatewayCommand
         var upstream = new Option<string?>("--upstream") { Description = "A running router to measure against (e.g. the embedded default's router port) instead of the trivial upstream" };
         var path = new Option<string>("--path") { Description = "Request path", DefaultValueFactory = _ => "/v1/models" };
         var body = new Option<string?>("--body") { Description = "JSON body; the request is a POST when given" };
+        var direct = new Option<bool>("--direct") { Description = "Load --upstream itself (e.g. a running `tsuzumi serve`, whose own gateway is in front) instead of an in-process gateway; skips the overhead part" };
+        var serverPid = new Option<int?>("--server-pid") { Description = "Also report this process's resident memory (VmRSS) before and after the load test, e.g. the `tsuzumi serve` under load" };
 
         var command = new Command("gateway", "Latency the gateway adds over calling the router directly (p50/p99), and a bounded load test through it")
         {
-            requests, rounds, clients, seconds, limits, upstream, path, body,
+            requests, rounds, clients, seconds, limits, upstream, path, body, direct, serverPid,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -52,20 +54,36 @@ internal static class GatewayCommand
                 return 2;
             }
             var upstreamValue = parse.GetValue(upstream);
+            if (parse.GetValue(direct) && (upstreamValue is null || parse.GetValue(seconds) == 0))
+            {
+                Console.Error.WriteLine("tsuzumi bench gateway: --direct loads the --upstream named, for --seconds > 0");
+                return 2;
+            }
+            if (parse.GetValue(serverPid) is { } pid && !File.Exists($"/proc/{pid}/status"))
+            {
+                Console.Error.WriteLine($"tsuzumi bench gateway: --server-pid {pid}: no such process");
+                return 2;
+            }
             if (upstreamValue is not null && !Uri.TryCreate(upstreamValue, UriKind.Absolute, out _))
             {
                 Console.Error.WriteLine($"tsuzumi bench gateway: --upstream '{upstreamValue}' is not an absolute URL");
                 return 2;
             }
             await RunAsync(parse.GetValue(requests), parse.GetValue(rounds), parse.GetValue(clients), parse.GetValue(seconds), limitsValue == "off",
-                upstreamValue, parse.GetValue(path)!, parse.GetValue(body));
+                upstreamValue, parse.GetValue(path)!, parse.GetValue(body), parse.GetValue(direct), parse.GetValue(serverPid));
             return 0;
         });
         return command;
     }
 
-    private static async Task RunAsync(int requests, int rounds, int clients, int seconds, bool limitsOff, string? upstreamUrl, string path, string? body)
+    private static async Task RunAsync(int requests, int rounds, int clients, int seconds, bool limitsOff, string? upstreamUrl, string path, string? body, bool direct, int? serverPid)
     {
+        if (direct)
+        {
+            Console.Error.WriteLine($"loading {upstreamUrl} directly; request: {(body is null ? "GET" : "POST")} {path}; load average {LoadAverage()}");
+            await LoadAsync(new Uri(upstreamUrl!), clients, seconds, limitsOff, path, body, $"{upstreamUrl} (a running server; its own gateway and limits)", serverPid);
+            return;
+        }
         await using var trivial = upstreamUrl is null ? await TrivialRouter.StartAsync() : null;
         var upstream = new Uri(upstreamUrl ?? trivial!.Address);
         Console.Error.WriteLine($"upstream: {(trivial is null ? upstream.ToString() : $"trivial in-process Kestrel app at {upstream}")}; request: {(body is null ? "GET" : "POST")} {path}; load average {LoadAverage()}");
@@ -77,7 +95,8 @@ internal static class GatewayCommand
         if (seconds > 0)
         {
             await using var gateway = await StartGatewayAsync(upstream, withKey: false, limitsOff);
-            await LoadAsync(gateway.Address, clients, seconds, limitsOff, path, body);
+            var limitsNote = $"the in-process gateway, no keys, rate limits {(limitsOff ? "off" : "as shipped: 200 burst, 100/s per client address")}";
+            await LoadAsync(gateway.Address, clients, seconds, limitsOff, path, body, limitsNote, serverPid);
         }
     }
 
@@ -118,11 +137,12 @@ internal static class GatewayCommand
         Console.WriteLine();
     }
 
-    private static async Task LoadAsync(Uri gateway, int clients, int seconds, bool limitsOff, string path, string? body)
+    private static async Task LoadAsync(Uri gateway, int clients, int seconds, bool limitsOff, string path, string? body, string target, int? serverPid)
     {
         using var client = Client(gateway, apiKey: null, connections: clients);
         await SequentialAsync(client, path, body, 50);
         var before = Memory();
+        var serverBefore = ResidentKilobytes(serverPid);
         var statuses = new ConcurrentDictionary<string, int>();
         var latencies = new ConcurrentBag<double[]>();
         var clock = Stopwatch.StartNew();
@@ -152,14 +172,17 @@ internal static class GatewayCommand
         })));
         var elapsed = clock.Elapsed.TotalSeconds;
         var after = Memory();
+        await Task.Delay(TimeSpan.FromSeconds(2)); // in-flight work the server still finishes after its clients gave up
+        var serverAfter = ResidentKilobytes(serverPid);
         var all = latencies.SelectMany(list => list).ToArray();
         var ok = statuses.GetValueOrDefault("200");
-        Console.WriteLine($"## load: {clients} concurrent clients for {seconds} s through the gateway (no keys, rate limits {(limitsOff ? "off" : "as shipped: 200 burst, 100/s per client address")})");
+        Console.WriteLine($"## load: {clients} concurrent clients for {seconds} s through {target}");
         Console.WriteLine();
         Console.WriteLine($"- requests: {all.Length} in {elapsed:F1} s = {all.Length / elapsed:F0} req/s; 200s: {ok / elapsed:F0}/s");
         Console.WriteLine($"- latency: p50 {Percentile(all, 0.50):F2} ms, p99 {Percentile(all, 0.99):F2} ms, max {all.Max():F1} ms");
         Console.WriteLine($"- outcomes: {string.Join(", ", statuses.OrderBy(entry => entry.Key).Select(entry => $"{entry.Key}: {entry.Value}"))}");
-        Console.WriteLine($"- memory (this process: clients, gateway and upstream): managed heap {before.Heap / 1e6:F1} → {after.Heap / 1e6:F1} MB, working set {before.WorkingSet / 1e6:F0} → {after.WorkingSet / 1e6:F0} MB (after a full GC)");
+        if (serverPid is { } pid) Console.WriteLine($"- server process {pid} resident memory (VmRSS): {serverBefore / 1024.0:F0} → {serverAfter / 1024.0:F0} MB");
+        Console.WriteLine($"- memory (this process: clients{(target.StartsWith("the in-process", StringComparison.Ordinal) ? ", gateway and upstream" : "")}): managed heap {before.Heap / 1e6:F1} → {after.Heap / 1e6:F1} MB, working set {before.WorkingSet / 1e6:F0} → {after.WorkingSet / 1e6:F0} MB (after a full GC)");
         Console.WriteLine();
     }
 
@@ -254,6 +277,15 @@ internal static class GatewayCommand
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(fraction * sorted.Length) - 1))];
+    }
+
+    /// <summary>VmRSS of another process in kB, from /proc (Linux); 0 when none is named.</summary>
+    private static long ResidentKilobytes(int? pid)
+    {
+        if (pid is null) return 0;
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(line => line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS line");
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static string LoadAverage() =>

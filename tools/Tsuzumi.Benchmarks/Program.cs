@@ -8,6 +8,7 @@ var root = new RootCommand("tsuzumi bench — speed measurements: the inference 
     LoraCommand.Create(),
     GatewayCommand.Create(),
     ServeCommand.Create(),
+    FanoutCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

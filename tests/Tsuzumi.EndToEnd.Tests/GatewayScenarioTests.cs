@@ -199,7 +199,7 @@ public sealed class GatewayScenarioTests(ConstellationFixture constellation)
     private static async Task<JsonNode> Json(HttpResponseMessage response) =>
         JsonNode.Parse(await response.Content.ReadAsStringAsync(Cancellation))!;
 
-    private static JsonArray Contributions(JsonNode body) => body["contributions"]!.AsArray();
+    private static List<JsonNode> Contributions(JsonNode body) => [.. body["contributions"]!.AsArray().Select(contribution => contribution!)];
 
     private static async Task<List<string>> ModelIds(HttpClient client)
     {

@@ -35,8 +35,18 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
     /// <summary>The router's loopback address behind the gateway.</summary>
     public Uri RouterAddress { get; }
 
-    /// <summary>Starts the silo and router, then the gateway at <paramref name="gatewayUrl"/> (port 0 picks a free one).</summary>
-    public static async Task<EmbeddedConstellation> StartAsync(string catalogPath, string gatewayUrl, LogLevel logLevel, CancellationToken cancellation)
+    /// <summary>
+    /// Starts the silo and router, then the gateway at <paramref name="gatewayUrl"/> (port 0 picks a free one).
+    /// <paramref name="coreSettings"/> and <paramref name="gatewaySettings"/> are applied over the defaults (API keys,
+    /// rate limits, router limits), so tests and operators configure the same hosts <c>serve</c> runs.
+    /// </summary>
+    public static async Task<EmbeddedConstellation> StartAsync(
+        string catalogPath,
+        string gatewayUrl,
+        LogLevel logLevel,
+        CancellationToken cancellation,
+        IReadOnlyDictionary<string, string?>? coreSettings = null,
+        IReadOnlyDictionary<string, string?>? gatewaySettings = null)
     {
         var catalog = Path.GetFullPath(catalogPath);
         if (!File.Exists(catalog)) throw new FileNotFoundException($"no catalog at {catalog}", catalog);
@@ -54,6 +64,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
             ["Orleans:GatewayPort"] = FreeTcpPort().ToString(),
         });
         coreBuilder.Configuration.AddInMemoryCollection(LogLevels(logLevel));
+        if (coreSettings is not null) coreBuilder.Configuration.AddInMemoryCollection(coreSettings);
         Quiet(coreBuilder.Logging, logLevel);
         coreBuilder.AddServiceDefaults();
         coreBuilder.AddSiloServices(ownBus: false);
@@ -73,6 +84,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
             ["ReverseProxy:Clusters:router:Destinations:router-1:Address"] = routerAddress.ToString(),
         });
         gatewayBuilder.Configuration.AddInMemoryCollection(LogLevels(logLevel));
+        if (gatewaySettings is not null) gatewayBuilder.Configuration.AddInMemoryCollection(gatewaySettings);
         Quiet(gatewayBuilder.Logging, logLevel);
         gatewayBuilder.AddServiceDefaults();
         gatewayBuilder.AddGatewayServices();

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Tsuzumi.Testing;
+using Tsuzumi.Testing.Brokers;
 
 namespace Tsuzumi.Cli.Tests;
 
@@ -14,7 +14,7 @@ public sealed class ServeCommandTests
     public async Task Serve_answers_over_http_ask_uses_it_and_ctrl_c_stops_it_cleanly()
     {
         var cancellation = TestContext.Current.CancellationToken;
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{FreeLoopbackPorts.Take(1)[0]}";
         var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi"))
         {
             RedirectStandardOutput = true,
@@ -58,12 +58,5 @@ public sealed class ServeCommandTests
         await server.WaitForExitAsync(stop.Token);
         Assert.True(server.ExitCode == 130, string.Join('\n', log)); // the conventional exit status after SIGINT, as pretrain
         Assert.Contains(log, line => line.Contains("tsuzumi serve: stopping", StringComparison.Ordinal));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -6,8 +6,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -255,7 +253,7 @@ internal static class GatewayCommand
         app.MapGatewayEndpoints();
         await app.StartAsync();
 
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        var address = app.ListeningAddress();
         using var probe = new HttpClient { BaseAddress = address };
         var deadline = Stopwatch.StartNew();
         while ((await probe.GetAsync("health/ready")).StatusCode != HttpStatusCode.OK)
@@ -321,7 +319,7 @@ internal static class GatewayCommand
                 await context.Response.Body.WriteAsync(Models);
             });
             await app.StartAsync();
-            return new TrivialRouter(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+            return new TrivialRouter(app, app.ListeningAddress().ToString());
         }
 
         public async ValueTask DisposeAsync()

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -67,8 +65,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var log = new ConcurrentQueue<string>();
         var app = Build(settings, log);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new GatewayHost(app, new Uri(address + "/"), log);
+        return new GatewayHost(app, app.ListeningAddress(), log);
     }
 
     /// <summary>The gateway over one or more upstreams, with the test keys; ready once a router replica passed its health check.</summary>

@@ -2,8 +2,6 @@ using Xunit;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -64,8 +62,7 @@ public sealed class RouterTestHost : IAsyncDisposable
         app.MapRouterEndpoints();
         app.MapDefaultEndpoints();
         await app.StartAsync(TestContext.Current.CancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RouterTestHost(app, folder, new Uri(address.TrimEnd('/') + "/"), catalogPath);
+        return new RouterTestHost(app, folder, app.ListeningAddress(), catalogPath);
     }
 
     /// <summary>A client as the gateway would call: tenant and role headers set when given.</summary>

@@ -7,8 +7,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -54,8 +52,7 @@ public sealed class AdapterPublishedTests(SpecialistClusterFixture cluster) : IA
         endpoint.UseAdapterLifecycle();
         endpoint.MapAdapterLifecycleEndpoints();
         await endpoint.StartAsync(TestContext.Current.CancellationToken);
-        var address = endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(1) };
+        http = new HttpClient { BaseAddress = endpoint.ListeningAddress(), Timeout = TimeSpan.FromMinutes(1) };
     }
 
     public async ValueTask DisposeAsync()

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -65,7 +63,6 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         });
         coreBuilder.Configuration.AddInMemoryCollection(LogLevels(logLevel));
         if (coreSettings is not null) coreBuilder.Configuration.AddInMemoryCollection(coreSettings);
-        Quiet(coreBuilder.Logging, logLevel);
         coreBuilder.AddServiceDefaults();
         coreBuilder.AddSiloServices(ownBus: false);
         coreBuilder.AddRouterServices(bus => bus.AddSpecialistConsumer());
@@ -75,7 +72,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         core.MapSiloEndpoints();
         core.MapRouterEndpoints();
         await core.StartAsync(cancellation);
-        var routerAddress = BoundAddress(core);
+        var routerAddress = core.ListeningAddress();
 
         var gatewayBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = contentRoot, EnvironmentName = Environments.Production });
         gatewayBuilder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -85,7 +82,6 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         });
         gatewayBuilder.Configuration.AddInMemoryCollection(LogLevels(logLevel));
         if (gatewaySettings is not null) gatewayBuilder.Configuration.AddInMemoryCollection(gatewaySettings);
-        Quiet(gatewayBuilder.Logging, logLevel);
         gatewayBuilder.AddServiceDefaults();
         gatewayBuilder.AddGatewayServices();
         var gateway = gatewayBuilder.Build();
@@ -102,7 +98,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
             await core.DisposeAsync();
             throw;
         }
-        return new EmbeddedConstellation(core, gateway, routerAddress, BoundAddress(gateway));
+        return new EmbeddedConstellation(core, gateway, routerAddress, gateway.ListeningAddress());
     }
 
     /// <summary>Completes once the gateway reports ready (a router replica that has its models loaded).</summary>
@@ -137,8 +133,6 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         await core.DisposeAsync();
     }
 
-    private static void Quiet(ILoggingBuilder logging, LogLevel level) => logging.SetMinimumLevel(level);
-
     /// <summary>Configuration wins over code for log filters, so the levels go in as configuration.</summary>
     private static Dictionary<string, string?> LogLevels(LogLevel level)
     {
@@ -152,13 +146,6 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
             ["Logging:LogLevel:Yarp"] = noisy,
             ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = LogLevel.Critical.ToString(),
         };
-    }
-
-    private static Uri BoundAddress(WebApplication app)
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("the web host reported no address");
-        return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }
 
     private static int FreeTcpPort()

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace Tsuzumi.Benchmarks;
 
 /// <summary>
-/// <c>tsuzumi bench kernel</c>: one activation row times each weight shape of the 0.5B-class model, through the C#
-/// single-row kernel and through libtorch's <c>linear</c>, as weight bytes streamed per second. Separates the matrix
+/// <c>tsuzumi bench kernel</c>: one activation row (or <c>--rows</c> of them) times each weight shape of the 0.5B-class model, through the C#
+/// few-row kernel and through libtorch's <c>linear</c>, as weight bytes streamed per second. Separates the matrix
 /// kernels from everything else a decode step does.
 /// </summary>
 internal static class KernelCommand
@@ -17,16 +17,17 @@ internal static class KernelCommand
     {
         var threads = new Option<int>("--threads") { Description = "Compute threads", DefaultValueFactory = _ => 2 };
         var repeats = new Option<int>("--repeats") { Description = "Products timed per shape (best of 3 runs)", DefaultValueFactory = _ => 40 };
-        var command = new Command("kernel", "Single-row projection speed (GB/s of weights) of the C# kernel vs libtorch linear") { threads, repeats };
+        var rows = new Option<int>("--rows") { Description = "Activation rows per product (a batch of decode steps)", DefaultValueFactory = _ => 1 };
+        var command = new Command("kernel", "Projection speed (GB/s of weights) of the C# few-row kernel vs libtorch linear") { threads, repeats, rows };
         command.SetAction(parse =>
         {
-            Run(parse.GetValue(threads), Math.Max(1, parse.GetValue(repeats)));
+            Run(parse.GetValue(threads), Math.Max(1, parse.GetValue(repeats)), Math.Max(1, parse.GetValue(rows)));
             return 0;
         });
         return command;
     }
 
-    private static void Run(int threadCount, int repeats)
+    private static void Run(int threadCount, int repeats, int rowCount)
     {
         set_num_threads(threadCount);
         var config = SyntheticLlama.Config;
@@ -39,7 +40,7 @@ internal static class KernelCommand
             ("down", config.HiddenSize, config.IntermediateSize),
             ("lm_head", config.VocabSize, config.HiddenSize),
         ];
-        Console.WriteLine($"{threadCount} threads; GB/s of weights read, best of 3 runs of {repeats} products; " +
+        Console.WriteLine($"{threadCount} threads, {rowCount} activation rows; GB/s of weights read, best of 3 runs of {repeats} products; " +
                           $"Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, AVX-512F: {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
         Console.WriteLine("| shape | dtype | C# kernel GB/s | libtorch linear GB/s |");
         Console.WriteLine("|---|---|--:|--:|");
@@ -52,7 +53,7 @@ internal static class KernelCommand
                 // last-level cache, which a decode step (0.9–1.8 GB of weights) never does.
                 var bytes = outFeatures * inFeatures * (dtype == ScalarType.Float32 ? 4L : 2L);
                 var weights = Enumerable.Range(0, (int)Math.Max(2, (256L << 20) / bytes)).Select(_ => randn(outFeatures, inFeatures).to(dtype)).ToArray();
-                var input = randn(1, 1, inFeatures).to(dtype);
+                var input = randn(rowCount, 1, inFeatures).to(dtype);
                 var next = 0;
                 var kernel = BytesPerSecond(bytes, repeats, () => SingleRowProjection.Multiply(input, weights[next++ % weights.Length], null).Dispose());
                 var libtorch = BytesPerSecond(bytes, repeats, () => nn.functional.linear(input, weights[next++ % weights.Length]).Dispose());

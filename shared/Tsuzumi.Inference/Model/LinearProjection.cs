@@ -45,8 +45,9 @@ public sealed class LinearProjection : nn.Module
     }
 
     /// <summary>
-    /// x·Wᵀ (+ b) for weight [out, in]: one row (a decode step) through <see cref="SingleRowProjection"/>, which streams
-    /// W near memory bandwidth; several rows (prefill, batches) through libtorch's GEMM.
+    /// x·Wᵀ (+ b) for weight [out, in]: one row (a decode step), or up to 16 fp32 rows (a batch of decode steps), through
+    /// <see cref="SingleRowProjection"/>, which streams W near memory bandwidth; more rows (prefill), and several bf16
+    /// rows, through libtorch's GEMM.
     /// </summary>
     internal static Tensor Project(Tensor input, Tensor weight, Tensor? bias) =>
         SingleRowProjection.Enabled && SingleRowProjection.Applies(input, weight)
@@ -55,7 +56,7 @@ public sealed class LinearProjection : nn.Module
 
     /// <summary>
     /// Several projections of the same input, concatenated: [.., in] → [.., Σ out_i]. A decode step computes them
-    /// in one pass of the single-row kernel (q/k/v, gate/up); several rows go through libtorch one projection at a time.
+    /// in one pass of the single-row kernel (q/k/v, gate/up); rows it does not take go through libtorch one projection at a time.
     /// </summary>
     internal static Tensor ProjectConcatenated(Tensor input, IReadOnlyList<LinearProjection> projections, AdapterBatch? adapters = null)
     {

@@ -11,7 +11,8 @@ namespace Tsuzumi.Inference.Model;
 /// products, each bound by how fast W streams from memory; libtorch's CPU kernels for one row stream bf16 at about
 /// half the machine's read bandwidth (docs/benchmarks.md), so this path reads W with plain Vector512 loads
 /// (bf16 widened to fp32 by a 16-bit shift) and accumulates in fp32, as libtorch does. Hand-written because no
-/// library available to .NET offers a bf16 GEMV; it is the only hand-written kernel, and only for single rows.
+/// library available to .NET offers a bf16 GEMV; it is the only hand-written kernel, and only for single rows —
+/// plus, for fp32 weights, a few rows at once (a batch of decode steps), each weight row streamed once for all of them.
 /// </summary>
 internal static unsafe class SingleRowProjection
 {
@@ -26,7 +27,23 @@ internal static unsafe class SingleRowProjection
     /// </summary>
     internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("TSUZUMI_SINGLE_ROW_KERNEL") != "0";
 
-    /// <summary>True when <paramref name="input"/> is one row this kernel can multiply with <paramref name="weight"/>.</summary>
+    /// <summary>
+    /// Most fp32 activation rows taken here. Each weight row is read from memory once, in tiles of 4 weight rows × 4
+    /// input rows, so up to this many rows cost little more than one row's memory traffic: `bench kernel --rows N`
+    /// measured 1.3–3× libtorch's fp32 linear for 2–16 rows. bf16 weights stay at one row: there the tiles measured
+    /// 0.5–0.9× libtorch's bf16 GEMM (oneDNN multiplies bf16 pairs with AVX512-BF16 dot products, which .NET 10 does
+    /// not expose; widening to fp32 costs twice the FMAs), so several bf16 rows go to libtorch.
+    /// </summary>
+    internal const int MaxRows = 16;
+
+    /// <summary>
+    /// Most fp32 rows <see cref="Applies(Tensor, Tensor)"/> accepts: <see cref="MaxRows"/> unless <c>TSUZUMI_KERNEL_ROWS</c>
+    /// sets fewer (1 restores the single-row kernel alone); benchmarks set it to compare with libtorch in one build.
+    /// </summary>
+    internal static int RowLimit { get; set; } =
+        int.TryParse(Environment.GetEnvironmentVariable("TSUZUMI_KERNEL_ROWS"), out var rows) ? Math.Clamp(rows, 1, MaxRows) : MaxRows;
+
+    /// <summary>True when <paramref name="input"/> is rows this kernel (one bf16 row, or 1..<see cref="RowLimit"/> fp32 rows) can multiply with <paramref name="weight"/>.</summary>
     public static bool Applies(Tensor input, Tensor weight) =>
         // The kernel has no backward: anything autograd must see goes through libtorch.
         !(is_grad_enabled() && (input.requires_grad || weight.requires_grad))
@@ -35,14 +52,17 @@ internal static unsafe class SingleRowProjection
         && input.dtype == weight.dtype
         && weight.dtype is ScalarType.Float32 or ScalarType.BFloat16
         && weight.dim() == 2
-        && input.numel() == weight.shape[1]
+        && input.dim() >= 1
+        && input.shape[^1] == weight.shape[1]
+        && input.numel() > 0
+        && input.numel() <= (weight.dtype == ScalarType.Float32 ? RowLimit : 1) * weight.shape[1]
         && weight.is_contiguous();
 
     /// <summary>As <see cref="Applies(Tensor, Tensor)"/> for several weights that share the input.</summary>
     public static bool Applies(Tensor input, IReadOnlyList<Tensor> weights) =>
         weights.All(weight => Applies(input, weight));
 
-    /// <summary>[.., in] (one row) × weight [out, in] → [.., out] in the weight's dtype; bias [out] added when given.</summary>
+    /// <summary>[.., in] (1..<see cref="MaxRows"/> rows) × weight [out, in] → [.., out] in the weight's dtype; bias [out] added when given.</summary>
     public static Tensor Multiply(Tensor input, Tensor weight, Tensor? bias)
     {
         var output = MultiplyConcatenated(input, [weight]);
@@ -51,7 +71,7 @@ internal static unsafe class SingleRowProjection
     }
 
     /// <summary>
-    /// One row against several weights [out_i, in] sharing the input — q/k/v, or gate/up — in one parallel pass:
+    /// 1..<see cref="MaxRows"/> rows against several weights [out_i, in] sharing the input — q/k/v, or gate/up — in one parallel pass:
     /// → [.., Σ out_i], each weight's rows after the previous one's. One pass instead of several halves the number of
     /// times the cores are woken per layer.
     /// </summary>
@@ -62,15 +82,22 @@ internal static unsafe class SingleRowProjection
         for (var i = 0; i < weights.Count; i++) starts[i + 1] = starts[i] + (int)weights[i].shape[0];
         var outputShape = input.shape.ToArray();
         outputShape[^1] = starts[^1];
-        using var row = input.contiguous();
+        using var activations = input.contiguous();
+        var count = (int)(activations.numel() / columns);
         var dtype = weights[0].dtype;
         var output = empty(outputShape, dtype: dtype);
-        // The activation in fp32, read by every output row; for bf16 weights its even elements, then its odd ones.
-        var x = new float[columns];
-        if (dtype == ScalarType.Float32) new ReadOnlySpan<float>(TensorMemory.DataPointer(row), columns).CopyTo(x);
-        else DeinterleaveBf16(new ReadOnlySpan<ushort>(TensorMemory.DataPointer(row), columns), x);
+        // The activations in fp32, row after row, read for every weight row; for bf16 weights each row's even
+        // elements, then its odd ones.
+        var x = new float[(long)count * columns];
+        if (dtype == ScalarType.Float32) new ReadOnlySpan<float>(TensorMemory.DataPointer(activations), x.Length).CopyTo(x);
+        else
+        {
+            var source = new ReadOnlySpan<ushort>(TensorMemory.DataPointer(activations), x.Length);
+            for (var i = 0; i < count; i++) DeinterleaveBf16(source.Slice(i * columns, columns), x.AsSpan(i * columns, columns));
+        }
         var y = (nint)TensorMemory.DataPointer(output);
         var bases = weights.Select(weight => (nint)TensorMemory.DataPointer(weight)).ToArray();
+        var outputs = starts[^1];
 
         // Work items are chunks of rows that never straddle two weights.
         var chunks = new List<(int Weight, int Start, int Count)>();
@@ -81,13 +108,20 @@ internal static unsafe class SingleRowProjection
         }
         void Run(int chunk)
         {
-            var (weight, start, count) = chunks[chunk];
-            if (dtype == ScalarType.Float32)
-                Float32Rows((float*)bases[weight] + (long)start * columns, x, (float*)y + starts[weight] + start, count, columns);
+            var (weight, start, length) = chunks[chunk];
+            if (count == 1)
+            {
+                if (dtype == ScalarType.Float32)
+                    Float32Rows((float*)bases[weight] + (long)start * columns, x, (float*)y + starts[weight] + start, length, columns);
+                else
+                    Bf16Rows((ushort*)bases[weight] + (long)start * columns, x, (ushort*)y + starts[weight] + start, length, columns);
+            }
+            else if (dtype == ScalarType.Float32)
+                Float32RowsMany((float*)bases[weight] + (long)start * columns, x, count, (float*)y + starts[weight] + start, outputs, length, columns);
             else
-                Bf16Rows((ushort*)bases[weight] + (long)start * columns, x, (ushort*)y + starts[weight] + start, count, columns);
+                Bf16RowsMany((ushort*)bases[weight] + (long)start * columns, x, count, (ushort*)y + starts[weight] + start, outputs, length, columns);
         }
-        if ((long)starts[^1] * columns < ParallelThreshold)
+        if ((long)outputs * columns * count < ParallelThreshold)
         {
             for (var chunk = 0; chunk < chunks.Count; chunk++) Run(chunk);
         }
@@ -164,6 +198,246 @@ internal static unsafe class SingleRowProjection
                 var sum = Vector512.Sum((a0 + a1) + (a2 + a3));
                 for (; c < columns; c++) sum += Bf16ToFloat(w[c]) * xs[c];
                 y[r] = FloatToBf16(sum);
+            }
+        }
+    }
+
+    /// <summary>
+    /// y[i, r] = W[r,:]·x[i,:] for weight rows r in [0, count) and input rows i in [0, inputs), y's rows
+    /// <paramref name="outputs"/> apart. Tiles of 4 weight rows × 4 input rows: 16 accumulators in registers, so each
+    /// loaded vector feeds four FMAs (a row-at-a-time loop would need one L1 load per FMA and run at half speed). The
+    /// tile's 4 weight rows stream from memory once and stay in L1 while every group of input rows passes over them;
+    /// the input rows (≤ 16 × a few KB) stay in L1/L2. Short groups repeat their last row: computed, never stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Float32RowsMany(float* weights, float[] x, int inputs, float* y, int outputs, int count, int columns)
+    {
+        var vectorColumns = columns & ~15;
+        var sums = stackalloc float[16];
+        fixed (float* xs = x)
+        {
+            for (var r = 0; r < count; r += 4)
+            {
+                var tall = Math.Min(4, count - r);
+                var w0 = weights + (long)r * columns;
+                var w1 = weights + (long)(r + Math.Min(1, tall - 1)) * columns;
+                var w2 = weights + (long)(r + Math.Min(2, tall - 1)) * columns;
+                var w3 = weights + (long)(r + Math.Min(3, tall - 1)) * columns;
+                for (var first = 0; first < inputs; first += 4)
+                {
+                    var wide = Math.Min(4, inputs - first);
+                    var x0 = xs + (long)first * columns;
+                    var x1 = xs + (long)(first + Math.Min(1, wide - 1)) * columns;
+                    var x2 = xs + (long)(first + Math.Min(2, wide - 1)) * columns;
+                    var x3 = xs + (long)(first + Math.Min(3, wide - 1)) * columns;
+                    Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+                    Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+                    Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+                    Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+                    for (var c = 0; c < vectorColumns; c += 16)
+                    {
+                        var v0 = Vector512.Load(x0 + c);
+                        var v1 = Vector512.Load(x1 + c);
+                        var v2 = Vector512.Load(x2 + c);
+                        var v3 = Vector512.Load(x3 + c);
+                        var u0 = Vector512.Load(w0 + c);
+                        a00 = Vector512.FusedMultiplyAdd(u0, v0, a00);
+                        a01 = Vector512.FusedMultiplyAdd(u0, v1, a01);
+                        a02 = Vector512.FusedMultiplyAdd(u0, v2, a02);
+                        a03 = Vector512.FusedMultiplyAdd(u0, v3, a03);
+                        var u1 = Vector512.Load(w1 + c);
+                        a10 = Vector512.FusedMultiplyAdd(u1, v0, a10);
+                        a11 = Vector512.FusedMultiplyAdd(u1, v1, a11);
+                        a12 = Vector512.FusedMultiplyAdd(u1, v2, a12);
+                        a13 = Vector512.FusedMultiplyAdd(u1, v3, a13);
+                        var u2 = Vector512.Load(w2 + c);
+                        a20 = Vector512.FusedMultiplyAdd(u2, v0, a20);
+                        a21 = Vector512.FusedMultiplyAdd(u2, v1, a21);
+                        a22 = Vector512.FusedMultiplyAdd(u2, v2, a22);
+                        a23 = Vector512.FusedMultiplyAdd(u2, v3, a23);
+                        var u3 = Vector512.Load(w3 + c);
+                        a30 = Vector512.FusedMultiplyAdd(u3, v0, a30);
+                        a31 = Vector512.FusedMultiplyAdd(u3, v1, a31);
+                        a32 = Vector512.FusedMultiplyAdd(u3, v2, a32);
+                        a33 = Vector512.FusedMultiplyAdd(u3, v3, a33);
+                    }
+                    sums[0] = Vector512.Sum(a00);
+                    sums[1] = Vector512.Sum(a01);
+                    sums[2] = Vector512.Sum(a02);
+                    sums[3] = Vector512.Sum(a03);
+                    sums[4] = Vector512.Sum(a10);
+                    sums[5] = Vector512.Sum(a11);
+                    sums[6] = Vector512.Sum(a12);
+                    sums[7] = Vector512.Sum(a13);
+                    sums[8] = Vector512.Sum(a20);
+                    sums[9] = Vector512.Sum(a21);
+                    sums[10] = Vector512.Sum(a22);
+                    sums[11] = Vector512.Sum(a23);
+                    sums[12] = Vector512.Sum(a30);
+                    sums[13] = Vector512.Sum(a31);
+                    sums[14] = Vector512.Sum(a32);
+                    sums[15] = Vector512.Sum(a33);
+                    for (var c = vectorColumns; c < columns; c++)
+                    {
+                        var u0 = w0[c];
+                        sums[0] += u0 * x0[c];
+                        sums[1] += u0 * x1[c];
+                        sums[2] += u0 * x2[c];
+                        sums[3] += u0 * x3[c];
+                        var u1 = w1[c];
+                        sums[4] += u1 * x0[c];
+                        sums[5] += u1 * x1[c];
+                        sums[6] += u1 * x2[c];
+                        sums[7] += u1 * x3[c];
+                        var u2 = w2[c];
+                        sums[8] += u2 * x0[c];
+                        sums[9] += u2 * x1[c];
+                        sums[10] += u2 * x2[c];
+                        sums[11] += u2 * x3[c];
+                        var u3 = w3[c];
+                        sums[12] += u3 * x0[c];
+                        sums[13] += u3 * x1[c];
+                        sums[14] += u3 * x2[c];
+                        sums[15] += u3 * x3[c];
+                    }
+                    for (var j = 0; j < tall; j++)
+                    {
+                        for (var i = 0; i < wide; i++) y[(long)(first + i) * outputs + r + j] = sums[j * 4 + i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Float32RowsMany"/> for bf16 weights, widened as in <see cref="Bf16Rows"/>: each 32-weight block of
+    /// a row gives an even and an odd fp32 vector, both added into the same accumulator.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Bf16RowsMany(ushort* weights, float[] x, int inputs, ushort* y, int outputs, int count, int columns)
+    {
+        var high = Vector512.Create(0xFFFF0000u);
+        var vectorColumns = columns & ~31;
+        var sums = stackalloc float[16];
+        fixed (float* xs = x)
+        {
+            for (var r = 0; r < count; r += 4)
+            {
+                var tall = Math.Min(4, count - r);
+                var w0 = weights + (long)r * columns;
+                var w1 = weights + (long)(r + Math.Min(1, tall - 1)) * columns;
+                var w2 = weights + (long)(r + Math.Min(2, tall - 1)) * columns;
+                var w3 = weights + (long)(r + Math.Min(3, tall - 1)) * columns;
+                for (var first = 0; first < inputs; first += 4)
+                {
+                    var wide = Math.Min(4, inputs - first);
+                    var x0 = xs + (long)first * columns;
+                    var x1 = xs + (long)(first + Math.Min(1, wide - 1)) * columns;
+                    var x2 = xs + (long)(first + Math.Min(2, wide - 1)) * columns;
+                    var x3 = xs + (long)(first + Math.Min(3, wide - 1)) * columns;
+                    Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+                    Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+                    Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+                    Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+                    for (var c = 0; c < vectorColumns; c += 32)
+                    {
+                        var l0 = Vector512.Load((uint*)(w0 + c));
+                        var l1 = Vector512.Load((uint*)(w1 + c));
+                        var l2 = Vector512.Load((uint*)(w2 + c));
+                        var l3 = Vector512.Load((uint*)(w3 + c));
+                        var v0 = Vector512.Load(x0 + c);
+                        var v1 = Vector512.Load(x1 + c);
+                        var v2 = Vector512.Load(x2 + c);
+                        var v3 = Vector512.Load(x3 + c);
+                        var e0 = Vector512.ShiftLeft(l0, 16).AsSingle();
+                        a00 = Vector512.FusedMultiplyAdd(e0, v0, a00);
+                        a01 = Vector512.FusedMultiplyAdd(e0, v1, a01);
+                        a02 = Vector512.FusedMultiplyAdd(e0, v2, a02);
+                        a03 = Vector512.FusedMultiplyAdd(e0, v3, a03);
+                        var e1 = Vector512.ShiftLeft(l1, 16).AsSingle();
+                        a10 = Vector512.FusedMultiplyAdd(e1, v0, a10);
+                        a11 = Vector512.FusedMultiplyAdd(e1, v1, a11);
+                        a12 = Vector512.FusedMultiplyAdd(e1, v2, a12);
+                        a13 = Vector512.FusedMultiplyAdd(e1, v3, a13);
+                        var e2 = Vector512.ShiftLeft(l2, 16).AsSingle();
+                        a20 = Vector512.FusedMultiplyAdd(e2, v0, a20);
+                        a21 = Vector512.FusedMultiplyAdd(e2, v1, a21);
+                        a22 = Vector512.FusedMultiplyAdd(e2, v2, a22);
+                        a23 = Vector512.FusedMultiplyAdd(e2, v3, a23);
+                        var e3 = Vector512.ShiftLeft(l3, 16).AsSingle();
+                        a30 = Vector512.FusedMultiplyAdd(e3, v0, a30);
+                        a31 = Vector512.FusedMultiplyAdd(e3, v1, a31);
+                        a32 = Vector512.FusedMultiplyAdd(e3, v2, a32);
+                        a33 = Vector512.FusedMultiplyAdd(e3, v3, a33);
+                        v0 = Vector512.Load(x0 + c + 16);
+                        v1 = Vector512.Load(x1 + c + 16);
+                        v2 = Vector512.Load(x2 + c + 16);
+                        v3 = Vector512.Load(x3 + c + 16);
+                        var o0 = (l0 & high).AsSingle();
+                        a00 = Vector512.FusedMultiplyAdd(o0, v0, a00);
+                        a01 = Vector512.FusedMultiplyAdd(o0, v1, a01);
+                        a02 = Vector512.FusedMultiplyAdd(o0, v2, a02);
+                        a03 = Vector512.FusedMultiplyAdd(o0, v3, a03);
+                        var o1 = (l1 & high).AsSingle();
+                        a10 = Vector512.FusedMultiplyAdd(o1, v0, a10);
+                        a11 = Vector512.FusedMultiplyAdd(o1, v1, a11);
+                        a12 = Vector512.FusedMultiplyAdd(o1, v2, a12);
+                        a13 = Vector512.FusedMultiplyAdd(o1, v3, a13);
+                        var o2 = (l2 & high).AsSingle();
+                        a20 = Vector512.FusedMultiplyAdd(o2, v0, a20);
+                        a21 = Vector512.FusedMultiplyAdd(o2, v1, a21);
+                        a22 = Vector512.FusedMultiplyAdd(o2, v2, a22);
+                        a23 = Vector512.FusedMultiplyAdd(o2, v3, a23);
+                        var o3 = (l3 & high).AsSingle();
+                        a30 = Vector512.FusedMultiplyAdd(o3, v0, a30);
+                        a31 = Vector512.FusedMultiplyAdd(o3, v1, a31);
+                        a32 = Vector512.FusedMultiplyAdd(o3, v2, a32);
+                        a33 = Vector512.FusedMultiplyAdd(o3, v3, a33);
+                    }
+                    sums[0] = Vector512.Sum(a00);
+                    sums[1] = Vector512.Sum(a01);
+                    sums[2] = Vector512.Sum(a02);
+                    sums[3] = Vector512.Sum(a03);
+                    sums[4] = Vector512.Sum(a10);
+                    sums[5] = Vector512.Sum(a11);
+                    sums[6] = Vector512.Sum(a12);
+                    sums[7] = Vector512.Sum(a13);
+                    sums[8] = Vector512.Sum(a20);
+                    sums[9] = Vector512.Sum(a21);
+                    sums[10] = Vector512.Sum(a22);
+                    sums[11] = Vector512.Sum(a23);
+                    sums[12] = Vector512.Sum(a30);
+                    sums[13] = Vector512.Sum(a31);
+                    sums[14] = Vector512.Sum(a32);
+                    sums[15] = Vector512.Sum(a33);
+                    for (var c = vectorColumns; c < columns; c++)
+                    {
+                        var u0 = Bf16ToFloat(w0[c]);
+                        sums[0] += u0 * x0[c];
+                        sums[1] += u0 * x1[c];
+                        sums[2] += u0 * x2[c];
+                        sums[3] += u0 * x3[c];
+                        var u1 = Bf16ToFloat(w1[c]);
+                        sums[4] += u1 * x0[c];
+                        sums[5] += u1 * x1[c];
+                        sums[6] += u1 * x2[c];
+                        sums[7] += u1 * x3[c];
+                        var u2 = Bf16ToFloat(w2[c]);
+                        sums[8] += u2 * x0[c];
+                        sums[9] += u2 * x1[c];
+                        sums[10] += u2 * x2[c];
+                        sums[11] += u2 * x3[c];
+                        var u3 = Bf16ToFloat(w3[c]);
+                        sums[12] += u3 * x0[c];
+                        sums[13] += u3 * x1[c];
+                        sums[14] += u3 * x2[c];
+                        sums[15] += u3 * x3[c];
+                    }
+                    for (var j = 0; j < tall; j++)
+                    {
+                        for (var i = 0; i < wide; i++) y[(long)(first + i) * outputs + r + j] = FloatToBf16(sums[j * 4 + i]);
+                    }
+                }
             }
         }
     }

@@ -86,7 +86,9 @@ public sealed class FormatRoundTripTests
         var (actualTokens, actualLogits) = Decode(actualModel, Steps);
         Assert.Equal(expectedTokens, actualTokens);
         var worst = expectedLogits.Zip(actualLogits, (a, b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max()).Max();
-        Assert.InRange(worst, 0f, 1e-5f);
+        // Not bit for bit: the two models apply RoPE in different row layouts, so attention sums head dimensions in a
+        // different order; a few fp32 ulps of logits (the multi-row kernel's prefill measured 1.2e-5). A real error is ≫ 1e-3.
+        Assert.InRange(worst, 0f, 5e-5f);
     }
 
     private static (int[] Tokens, float[][] Logits) Decode(LlamaForCausalLM model, int steps)

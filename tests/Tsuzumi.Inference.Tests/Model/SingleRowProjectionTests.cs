@@ -80,15 +80,93 @@ public sealed class SingleRowProjectionTests
     }
 
     [Fact]
-    public void Several_rows_or_mixed_dtypes_are_left_to_libtorch()
+    public void Many_rows_requiring_grad_or_mixed_dtypes_are_left_to_libtorch()
     {
         using var scope = NewDisposeScope();
         var weight = zeros(8, 16);
 
         Assert.True(SingleRowProjection.Applies(zeros(1, 1, 16), weight));
-        Assert.False(SingleRowProjection.Applies(zeros(1, 2, 16), weight));
+        Assert.True(SingleRowProjection.Applies(zeros(8, 1, 16), weight));
+        Assert.True(SingleRowProjection.Applies(zeros(2, 8, 16), weight));
+        Assert.False(SingleRowProjection.Applies(zeros(1, SingleRowProjection.MaxRows + 1, 16), weight));
+        Assert.False(SingleRowProjection.Applies(zeros(2, 8), weight)); // same element count, wrong row length
+        Assert.True(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
+        Assert.False(SingleRowProjection.Applies(zeros(2, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16))); // libtorch's bf16 GEMM wins
+        Assert.False(SingleRowProjection.Applies(zeros(1, 16).requires_grad_(), weight));
         Assert.False(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight));
         Assert.False(SingleRowProjection.Applies(zeros(1, 8), weight.t())); // a transposed view is not row-major
+    }
+
+    // Row counts reach every group shape: 2..4 (one short group), 5..8 (one long group), 9..16 (a long group and a rest).
+    public static TheoryData<int, int, int> ManyRowShapes => new()
+    {
+        { 2, 7, 45 },
+        { 3, 97, 70 },
+        { 5, 33, 64 },
+        { 8, 300, 1536 },
+        { 9, 130, 96 },
+        { 13, 65, 4096 },
+        { 16, 129, 33 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ManyRowShapes))]
+    public void Several_fp32_rows_match_libtorch_linear_up_to_summation_order(int rows, int outFeatures, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(rows * 100000 + outFeatures * 1000 + inFeatures));
+        var input = randn(rows, 1, inFeatures, generator: generator);
+        var weight = randn(outFeatures, inFeatures, generator: generator);
+        var bias = randn(outFeatures, generator: generator);
+
+        var ours = SingleRowProjection.Multiply(input, weight, bias);
+        var expected = nn.functional.linear(input, weight, bias);
+
+        Assert.Equal(expected.shape, ours.shape);
+        Assert.True(ours.allclose(expected, rtol: 1e-5, atol: 1e-6 * inFeatures), $"largest difference {(ours - expected).abs().max().item<float>()}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ManyRowShapes))]
+    public void Several_bf16_rows_match_fp32_arithmetic_on_the_same_bf16_values_rounded_once(int rows, int outFeatures, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(rows + outFeatures + inFeatures));
+        var input = randn(1, rows, inFeatures, generator: generator).to(ScalarType.BFloat16);
+        var weight = randn(outFeatures, inFeatures, generator: generator).to(ScalarType.BFloat16);
+
+        var ours = SingleRowProjection.Multiply(input, weight, null);
+        var exact = nn.functional.linear(input.to(ScalarType.Float32), weight.to(ScalarType.Float32));
+
+        Assert.Equal(ScalarType.BFloat16, ours.dtype);
+        Assert.Equal(exact.shape, ours.shape);
+        var difference = (ours.to(ScalarType.Float32) - exact).abs();
+        var halfUlp = exact.abs() * (1.0 / 256) + 1e-6;
+        Assert.True(difference.le(halfUlp).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
+        // libtorch's own bf16 linear rounds differently inside, but agrees to bf16 precision.
+        var libtorch = nn.functional.linear(input, weight).to(ScalarType.Float32);
+        Assert.True(ours.to(ScalarType.Float32).allclose(libtorch, rtol: 2e-2, atol: 2e-2 * Math.Sqrt(inFeatures)));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Several_rows_sharing_projections_come_out_concatenated_as_each_row_alone(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(12);
+        var input = randn(11, 1, 96, generator: generator).to(dtype);
+        Tensor[] weights = [randn(96, 96, generator: generator).to(dtype), randn(32, 96, generator: generator).to(dtype), randn(70, 96, generator: generator).to(dtype)];
+
+        var together = SingleRowProjection.MultiplyConcatenated(input, weights);
+        var rowByRow = cat(Enumerable.Range(0, 11).Select(row =>
+            cat(weights.Select(weight => SingleRowProjection.Multiply(input[row..(row + 1)], weight, null)).ToArray(), -1)).ToArray(), 0);
+
+        Assert.Equal(new long[] { 11, 1, 198 }, together.shape);
+        var difference = (together.to(ScalarType.Float32) - rowByRow.to(ScalarType.Float32)).abs();
+        // Same products, summed in a different order than the single-row kernel: fp32 rounding, or one bf16 step.
+        var tolerance = dtype == ScalarType.Float32 ? rowByRow.abs() * 1e-5 + 1e-4 : rowByRow.to(ScalarType.Float32).abs() * (1.0 / 128) + 1e-3;
+        Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
     [Fact]

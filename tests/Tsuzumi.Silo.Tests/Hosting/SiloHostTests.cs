@@ -1,9 +1,12 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using StackExchange.Redis;
 using Tsuzumi.Contracts;
 using Tsuzumi.Inference.Loading;
@@ -40,6 +43,27 @@ public sealed class SiloHostTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.NotEmpty(keys);
     }
 
+    [Fact]
+    public async Task Orleans_Membership_tunes_the_liveness_protocol_and_a_misspelt_key_stops_the_start()
+    {
+        await using (var silo = await StartAsync(redisConnection: null, settings: new()
+        {
+            ["Orleans:Membership:ProbeTimeout"] = "00:00:02",
+            ["Orleans:Membership:NumMissedProbesLimit"] = "2",
+        }))
+        {
+            var membership = silo.App.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
+            Assert.Equal(TimeSpan.FromSeconds(2), membership.ProbeTimeout);
+            Assert.Equal(2, membership.NumMissedProbesLimit);
+        }
+
+        var misspelt = await Assert.ThrowsAnyAsync<InvalidOperationException>(async () =>
+        {
+            await using var silo = await StartAsync(redisConnection: null, settings: new() { ["Orleans:Membership:ProbeTimout"] = "00:00:02" });
+        });
+        Assert.Contains("ProbeTimout", misspelt.Message);
+    }
+
     private static async Task AssertServesAsync(RunningSilo silo)
     {
         using var http = new HttpClient { BaseAddress = silo.BaseAddress };
@@ -65,9 +89,15 @@ public sealed class SiloHostTests(RedisFixture redis) : IClassFixture<RedisFixtu
         var engines = await http.GetStringAsync("/silo/engines", TestContext.Current.CancellationToken);
         Assert.Contains($"\"{SpecialistCatalogFiles.BaseModel}\"", engines);
         Assert.DoesNotContain("\"decodeSteps\":0,", engines);
+
+        // The specialists active here, with what each has served: alpha by a grain call, beta through the bus.
+        var specialists = JsonNode.Parse(await http.GetStringAsync("/silo/specialists", TestContext.Current.CancellationToken))!;
+        Assert.Equal(silo.App.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString(), specialists["silo"]!.GetValue<string>());
+        var served = specialists["specialists"]!.AsArray().ToDictionary(specialist => specialist!["specialistId"]!.GetValue<string>(), specialist => specialist!["requests"]!.GetValue<long>());
+        Assert.True(served.GetValueOrDefault("alpha") >= 1 && served.GetValueOrDefault("beta") >= 1, string.Join(", ", served));
     }
 
-    private static async Task<RunningSilo> StartAsync(string? redisConnection, string clusterId = "tsuzumi-test")
+    private static async Task<RunningSilo> StartAsync(string? redisConnection, string clusterId = "tsuzumi-test", Dictionary<string, string?>? settings = null)
     {
         var modelPath = RepositoryPaths.RequireSharedFile("models/stories260K/stories260K.gguf");
         SpecialistCatalogFiles files;
@@ -91,12 +121,22 @@ public sealed class SiloHostTests(RedisFixture redis) : IClassFixture<RedisFixtu
                 ["Orleans:Clustering:ConnectionString"] = redisConnection,
             });
         }
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         builder.AddSiloServices();
         var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapSiloEndpoints();
-        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            files.Dispose();
+            throw;
+        }
         return new RunningSilo(app, new Uri($"http://127.0.0.1:{ports[0]}"), files);
     }
 

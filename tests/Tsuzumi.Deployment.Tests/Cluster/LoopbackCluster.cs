@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using StackExchange.Redis;
 using Tsuzumi.Deployment.Tests.Manifests;
 using Tsuzumi.Testing.Brokers;
 
@@ -24,6 +25,7 @@ public sealed class LoopbackCluster : IAsyncLifetime
     private readonly RedisFixture _redis = new();
     private readonly List<ServiceProcess> _processes = [];
     private string? _scratch;
+    private string _membershipKey = "";
 
     /// <summary>Why the cluster could not start (no broker or no Redis); null when it runs.</summary>
     public string? SkipReason { get; private set; }
@@ -74,6 +76,8 @@ public sealed class LoopbackCluster : IAsyncLifetime
         var environment = new ComposeEnvironment(compose, new LoopbackAddresses(_rabbitMq.AmqpUri, _redis.ConnectionString, http));
         // One cluster id per run, so a shared REDIS_URL never merges this cluster with another run's.
         var clusterId = $"tsuzumi-{Guid.NewGuid():N}"[..20];
+        // Orleans' Redis membership table: one hash per service and cluster, a row per silo.
+        _membershipKey = $"{compose.Services["silo-1"].Environment["Orleans__ServiceId"]}/members/{clusterId}";
         var clock = Stopwatch.StartNew();
 
         var silos = new List<ServiceProcess>();
@@ -106,6 +110,32 @@ public sealed class LoopbackCluster : IAsyncLifetime
         Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
     }
 
+    /// <summary>
+    /// Polls Orleans' membership table in Redis until <paramref name="siloAddress"/> (<c>S127.0.0.1:port:generation</c>)
+    /// is marked dead (<c>SiloStatus.Dead</c>); null when that does not happen within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<DateTime?> WaitUntilDeclaredDeadAsync(string siloAddress, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var parts = siloAddress.TrimStart('S').Split(':');
+        var (siloPort, generation) = (parts[^2], parts[^1]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var database = redis.GetDatabase();
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !cancellation.IsCancellationRequested)
+        {
+            var rows = await database.HashGetAllAsync(_membershipKey);
+            var row = rows.Select(entry => (string?)entry.Value).FirstOrDefault(value => value is not null && value.Contains(siloPort, StringComparison.Ordinal) && value.Contains(generation, StringComparison.Ordinal));
+            if (row is not null && (row.Contains("\"Status\":6", StringComparison.Ordinal) || row.Contains("\"Status\":\"Dead\"", StringComparison.Ordinal)))
+                return DateTime.UtcNow;
+            LastMembershipRow = row;
+            await Task.Delay(100, CancellationToken.None);
+        }
+        return null;
+    }
+
+    /// <summary>The last membership row read by <see cref="WaitUntilDeclaredDeadAsync"/> (for a report when no death was seen).</summary>
+    public string? LastMembershipRow { get; private set; }
+
     /// <summary>The last lines of every process's log, for a failure message.</summary>
     public string Logs(int lines = 25) =>
         string.Join("\n", _processes.Select(process => $"----- {process.Name} ({process.LogPath})\n{process.Tail(lines)}"));
@@ -126,6 +156,10 @@ public sealed class LoopbackCluster : IAsyncLifetime
         var folder = Directory.CreateDirectory(Path.Combine(_scratch!, name)).FullName;
         var variables = environment.For(name, folder);
         variables["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
+        // UTC timestamps, so the four logs read side by side after a drill (the options apply once a formatter is named).
+        variables["Logging__Console__FormatterName"] = "simple";
+        variables["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        variables["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
         if (variables.ContainsKey("Orleans__ClusterId")) variables["Orleans__ClusterId"] = clusterId;
         return variables;
     }

@@ -76,9 +76,19 @@ public sealed class MultiProcessClusterTests(LoopbackCluster cluster)
 
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("TSUZUMI_CLUSTER_LOAD_SECONDS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var configured) ? configured : 24;
         var drill = new SiloKillDrill(cluster.Client, clients: 8, TimeSpan.FromSeconds(seconds), killAt: TimeSpan.FromSeconds(seconds / 4.0), DeadlineMs);
-        var result = await drill.RunAsync(victim.Kill, Cancellation);
+        var killedAt = DateTime.MinValue;
+        Task<DateTime?> declaredDead = Task.FromResult<DateTime?>(null);
+        var result = await drill.RunAsync(() =>
+        {
+            victim.Kill();
+            killedAt = DateTime.UtcNow;
+            declaredDead = cluster.WaitUntilDeclaredDeadAsync(placements[victimIndex].SiloAddress, TimeSpan.FromSeconds(60), Cancellation);
+        }, Cancellation);
         var report = result.Report(victim.Name, victimSpecialists, drill.Clients);
         Print(report);
+        Print(await declaredDead is { } dead
+            ? $"Orleans declared {victim.Name} dead {(dead - killedAt).TotalSeconds:0.0} s after the kill (membership table in Redis)"
+            : $"Orleans did not mark {victim.Name} dead in the membership table within 60 s; last row: {cluster.LastMembershipRow}");
         Print($"process logs: {cluster.LogDirectory}");
 
         Assert.True(result.KilledAtS > 0, "the silo was not killed");

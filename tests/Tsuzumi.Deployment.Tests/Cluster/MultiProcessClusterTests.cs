@@ -89,7 +89,7 @@ public sealed class MultiProcessClusterTests(LoopbackCluster cluster)
         Print(await declaredDead is { } dead
             ? $"Orleans declared {victim.Name} dead {(dead - killedAt).TotalSeconds:0.0} s after the kill (membership table in Redis)"
             : $"Orleans did not mark {victim.Name} dead in the membership table within 60 s; last row: {cluster.LastMembershipRow}");
-        Print($"process logs: {cluster.LogDirectory}");
+        Print($"process logs: {cluster.LogDirectory} (kept after the run when {LoopbackCluster.LogDirectoryVariable} names a folder)");
 
         Assert.True(result.KilledAtS > 0, "the silo was not killed");
         await Eventually(() => Task.FromResult(victim.HasExited), TimeSpan.FromSeconds(5), "the killed silo's process is gone");

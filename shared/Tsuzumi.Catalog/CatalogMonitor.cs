@@ -44,6 +44,9 @@ public sealed class CatalogMonitor : ICatalogSource, IDisposable
 
     public string FilePath => path;
 
+    /// <summary>Whether model and adapter files are checked on every load.</summary>
+    public bool VerifiesFiles => verifyFiles;
+
     public ConstellationCatalog Current => Volatile.Read(ref current);
 
     public event Action<ConstellationCatalog>? Changed;

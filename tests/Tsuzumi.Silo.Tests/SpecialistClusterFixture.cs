@@ -59,7 +59,7 @@ public sealed class SpecialistClusterFixture : IAsyncLifetime
             var hostsModel = Interlocked.Increment(ref silosConfigured) == 1;
             host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                [CatalogExtensions.CatalogKey] = files.CatalogPath,
+                [CatalogServiceCollectionExtensions.CatalogKey] = files.CatalogPath,
                 ["Silo:BaseModels"] = hostsModel ? SpecialistCatalogFiles.BaseModel : "",
                 ["Silo:MaxBatchSize"] = "8",
                 // Small enough that the bounded-load tests can fill it; the other tests never queue this many.

@@ -13,7 +13,7 @@ public sealed record CatalogChange(string? Version, IReadOnlyList<CatalogProblem
 /// atomically (a temporary file renamed over the old one, so a reader never sees half a file), then reloaded so it
 /// takes effect at once; every other service's <see cref="CatalogMonitor"/> picks up the same file.
 /// </summary>
-public sealed class CatalogAdministration(CatalogMonitor monitor, CatalogOptions options, ILogger<CatalogAdministration> logger)
+public sealed class CatalogAdministration(CatalogMonitor monitor, ILogger<CatalogAdministration> logger)
 {
     private readonly Lock writing = new();
 
@@ -23,7 +23,7 @@ public sealed class CatalogAdministration(CatalogMonitor monitor, CatalogOptions
         CatalogLoadResult parsed;
         try
         {
-            parsed = CatalogLoader.Parse(utf8Json, folder, "catalog", options.VerifyFiles);
+            parsed = CatalogLoader.Parse(utf8Json, folder, "catalog", monitor.VerifiesFiles);
         }
         catch (CatalogException error)
         {

@@ -55,18 +55,10 @@ public static class RouterServiceExtensions
         return builder;
     }
 
+    /// <summary>The shared catalog without file checks: the router only routes and names specialists; the files live on the silos.</summary>
     private static void AddCatalog(IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(CatalogOptions.Section).Get<CatalogOptions>() ?? new CatalogOptions();
-        if (string.IsNullOrWhiteSpace(options.Path)) throw new InvalidOperationException($"{CatalogOptions.Section}:Path is empty; name the catalog file.");
-        options.Path = Path.GetFullPath(options.Path, builder.Environment.ContentRootPath);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(provider =>
-        {
-            var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Tsuzumi.Router.Catalog");
-            return new CatalogMonitor(options.Path, problem => logger.LogWarning("Catalog: {Problem}", problem), options.VerifyFiles);
-        });
-        builder.Services.TryAddSingleton<ICatalogSource>(provider => provider.GetRequiredService<CatalogMonitor>());
+        builder.Services.AddConstellationCatalog(builder.Configuration, builder.Environment.ContentRootPath, verifyFiles: false);
         builder.Services.AddSingleton<CatalogAdministration>();
     }
 

@@ -30,7 +30,7 @@ public static class SpecialistHostingExtensions
     /// </summary>
     public static ISiloBuilder AddSpecialistPlacement(this ISiloBuilder silo, IConfiguration configuration, string contentRoot)
     {
-        var catalogPath = CatalogExtensions.ResolveCatalogPath(configuration, contentRoot);
+        var catalogPath = CatalogServiceCollectionExtensions.ResolveCatalogPath(configuration, contentRoot);
         var hosted = ModelHostOptions.Read(configuration).ResolveHosted(CatalogLoader.Load(catalogPath, verifyFiles: false).Catalog);
         silo.UseSiloMetadata(new Dictionary<string, string> { [ModelHostOptions.MetadataKey] = string.Join(',', hosted) });
         silo.Services.AddPlacementDirector<BaseModelPlacement, BaseModelPlacementDirector>();

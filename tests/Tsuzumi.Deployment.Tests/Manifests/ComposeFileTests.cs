@@ -87,7 +87,7 @@ public sealed class ComposeFileTests
                 Assert.StartsWith("/models/", path);
         }
         var router = Compose.Services["router"];
-        Assert.Contains(router.Mounts, mount => router.Environment["Catalog__Path"].StartsWith(mount.Container + "/", StringComparison.Ordinal));
+        Assert.Contains(router.Mounts, mount => router.Environment["Constellation__Catalog"].StartsWith(mount.Container + "/", StringComparison.Ordinal));
     }
 
     [Fact]

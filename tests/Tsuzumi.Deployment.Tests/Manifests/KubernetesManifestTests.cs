@@ -236,7 +236,7 @@ public sealed class KubernetesManifestTests
             var catalogVolume = pod.Volumes.Single(volume => volume.ConfigMap?.Name == "tsuzumi-catalog");
             var mount = container.VolumeMounts.Single(mount => mount.Name == catalogVolume.Name);
             Assert.Null(mount.SubPath); // a subPath mount never sees ConfigMap updates: no hot reload
-            var env = container.Env.Single(env => env.Name is "Constellation__Catalog" or "Catalog__Path").Value;
+            var env = container.Env.Single(env => env.Name == "Constellation__Catalog").Value;
             Assert.Equal($"{mount.MountPath}/constellation.json", env);
 
             var catalog = CatalogLoader.Parse(File.ReadAllBytes(catalogFile), mount.MountPath, verifyFiles: false);

@@ -10,10 +10,10 @@ public sealed class ServiceConfigurationKeysTests
         var silo = ServiceConfigurationKeys.Of("Silo");
         var gateway = ServiceConfigurationKeys.Of("Gateway");
 
-        Assert.True(router.Reads("Catalog__Path"));                // bound option class CatalogOptions
-        Assert.False(router.Reads("Catalog__Paht"));
-        Assert.True(silo.Reads("Constellation__Catalog"));         // literal key
-        Assert.False(silo.Reads("Catalog__Path"));                 // the router's key, not the silo's
+        Assert.True(router.Reads("Constellation__Catalog"));       // literal key in shared/Tsuzumi.Catalog, read by both
+        Assert.True(silo.Reads("Constellation__Catalog"));
+        Assert.False(router.Reads("Constellation__Catalogue"));
+        Assert.False(router.Reads("Catalog__Path"));               // the router's old key: no service reads it any more
         Assert.True(silo.Reads("Silo__BaseModels"));
         Assert.True(silo.Reads("ConnectionStrings__rabbitmq"));
         Assert.False(silo.Reads("ConnectionStrings__rabbit"));

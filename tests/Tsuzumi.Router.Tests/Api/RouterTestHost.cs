@@ -46,7 +46,7 @@ public sealed class RouterTestHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var configuration = new Dictionary<string, string?>
         {
-            ["Catalog:Path"] = catalogPath,
+            ["Constellation:Catalog"] = catalogPath,
             ["Orleans:Client:Enabled"] = "false",
             ["ConnectionStrings:rabbitmq"] = rabbitMq?.ToString(),
         };

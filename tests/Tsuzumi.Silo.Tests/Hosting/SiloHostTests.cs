@@ -1,3 +1,4 @@
+using Tsuzumi.Catalog;
 using System.Net;
 using System.Text.Json.Nodes;
 using MassTransit;
@@ -107,7 +108,7 @@ public sealed class SiloHostTests(RedisFixture redis) : IClassFixture<RedisFixtu
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["urls"] = $"http://127.0.0.1:{ports[0]}",
-            [CatalogExtensions.CatalogKey] = files.CatalogPath,
+            [CatalogServiceCollectionExtensions.CatalogKey] = files.CatalogPath,
             ["Silo:BaseModels"] = SpecialistCatalogFiles.BaseModel,
             ["Orleans:SiloPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:GatewayPort"] = ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -1,3 +1,4 @@
+using Tsuzumi.Catalog;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
@@ -54,8 +55,7 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
         coreBuilder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
-            [CatalogExtensions.CatalogKey] = catalog,
-            ["Catalog:Path"] = catalog,
+            [CatalogServiceCollectionExtensions.CatalogKey] = catalog,
             ["Silo:BaseModels"] = "*",
             // Free ports, so two embedded constellations (or a test beside a running server) never collide.
             ["Orleans:SiloPort"] = FreeTcpPort().ToString(),

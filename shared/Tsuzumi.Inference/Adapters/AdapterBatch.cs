@@ -8,8 +8,8 @@ public sealed record WeightedAdapter(LoraAdapter Adapter, float Weight = 1f);
 /// <summary>
 /// The adapters of every row of a batch, for unmerged multi-LoRA serving: the base projection runs once for all
 /// rows, and each row adds Σ wᵢ·sᵢ·(x·Aᵢᵀ)·Bᵢᵀ over its own adapters. Per module the (row, adapter) pairs are
-/// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea), grouped by
-/// rank. The stacks are built once per batch composition and reused by every decode step.
+/// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea): one stack over
+/// every row when no row has two adapters on the module (the usual case), else grouped by rank. The stacks are built once per batch composition and reused by every decode step.
 /// </summary>
 public sealed class AdapterBatch : IDisposable
 {
@@ -77,7 +77,14 @@ public sealed class AdapterBatch : IDisposable
                 .ToArray();
             var stackDtype = dtype;
             ModuleStacks? built = null;
-            if (pairs.Length > 0)
+            var atMostOnePerRow = pairs.DistinctBy(pair => pair.Row).Count() == pairs.Length;
+            // Every row once at one rank already stacks as it is below (training's batches always do).
+            var needsPadding = pairs.Length < rows.Count || pairs.Select(pair => pair.Pair!.A.shape[0]).Distinct().Count() > 1;
+            if (pairs.Length > 0 && atMostOnePerRow && needsPadding)
+            {
+                built = new ModuleStacks([EveryRowOnce(pairs.Select(pair => (pair.Row, (float)(pair.Weight * pair.Adapter.Scale), pair.Pair!)).ToArray())]);
+            }
+            else if (pairs.Length > 0)
             {
                 var groups = pairs.GroupBy(pair => pair.Pair!.A.shape[0]).Select(group =>
                 {
@@ -98,6 +105,32 @@ public sealed class AdapterBatch : IDisposable
             stacks[modulePath] = built;
             return built;
         }
+    }
+
+    /// <summary>
+    /// One stack over every row when no row has two adapters on this module: a row without one gets zeros, a row of
+    /// lower rank is padded with zeros to the highest rank. Both leave its correction as it was, and two bmm over all
+    /// rows cost less than a zeroed delta plus gather, bmm, bmm and scatter per rank group: a tsuzumi-nano decode step of
+    /// three rows, one of them on the base model (a fan-out to finance, medical and general), went from 5.2 to 3.6 ms
+    /// (docs/benchmarks.md, "Fan-out, second pass").
+    /// </summary>
+    private RankGroup EveryRowOnce(IReadOnlyList<(int Row, float Scale, LoraPair Pair)> pairs)
+    {
+        var rank = pairs.Max(pair => pair.Pair.A.shape[0]);
+        var inFeatures = pairs[0].Pair.A.shape[1];
+        var outFeatures = pairs[0].Pair.B.shape[0];
+        using var scope = NewDisposeScope();
+        var aTransposed = zeros(new[] { rows.Count, inFeatures, rank }, dtype: dtype);  // [rows, in, r]
+        var bScaledTransposed = zeros(new[] { rows.Count, rank, outFeatures }, dtype: dtype); // [rows, r, out]
+        foreach (var (row, scale, pair) in pairs)
+        {
+            var own = pair.A.shape[0];
+            aTransposed[row].narrow(1, 0, own).copy_(pair.A.t());
+            // w·s folded into B once per batch composition, not multiplied at every step.
+            bScaledTransposed[row].narrow(0, 0, own).copy_(pair.B.t() * scale);
+        }
+        var rowIndex = arange(rows.Count);
+        return new RankGroup(rowIndex.DetachFromDisposeScope(), aTransposed.DetachFromDisposeScope(), bScaledTransposed.DetachFromDisposeScope(), CoversEveryRowOnce: true);
     }
 
     public void Dispose()

@@ -36,6 +36,8 @@ public sealed class GenerationEngine : IAsyncDisposable
     private readonly Thread thread;
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long nextId;
+    private int prefillThreads; // libtorch's intra-op threads on the engine thread as the process set them; engine thread only
+    private int intraOpThreads;
     private volatile bool stopping;
     private volatile int runningCount;
     private DecodeAdapters? decodeAdapters;
@@ -196,6 +198,9 @@ public sealed class GenerationEngine : IAsyncDisposable
 
     private void RunEngine()
     {
+        // Asking initialises this thread's libtorch thread count from the process's setting; from then on it is this
+        // thread's own (OpenMP keeps it per thread), so switching it here leaves other threads alone.
+        prefillThreads = intraOpThreads = get_num_threads();
         try
         {
             while (WaitForWork())
@@ -336,6 +341,7 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <summary>Logits of the last position of every row, [rows × vocabulary], all tensors of the pass disposed.</summary>
     private float[] Forward(EngineSequence[] rows, int length, bool decoding, Func<EngineSequence, int[]> input)
     {
+        UseIntraOpThreads(decoding && SingleRowProjection.TakesRows(Model.Model.DType, rows.Length) ? 1 : prefillThreads);
         AdapterBatch? ownedAdapters = null;
         try
         {
@@ -351,6 +357,20 @@ public sealed class GenerationEngine : IAsyncDisposable
         {
             ownedAdapters?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A decode step whose projections all run in the C# kernel (<see cref="SingleRowProjection"/>, on .NET's own
+    /// threads) leaves libtorch only small per-row operations — attention over one row's cache, rotary, norms, the
+    /// adapters' low-rank products — where waking a second OpenMP thread costs more than it saves: on tsuzumi-nano a
+    /// three-row step took 10.9 ms with libtorch's two threads and 5.2 ms with one (2 busy cores, docs/benchmarks.md).
+    /// Prefill, and decode steps libtorch's GEMM takes, keep the process's thread count.
+    /// </summary>
+    private void UseIntraOpThreads(int threads)
+    {
+        if (threads == intraOpThreads) return;
+        set_num_threads(threads);
+        intraOpThreads = threads;
     }
 
     /// <summary>The adapters of the decoding rows, rebuilt only when the batch's composition changes.</summary>
@@ -401,6 +421,8 @@ public sealed class GenerationEngine : IAsyncDisposable
             // An idle engine holds no tensors of its own: the last batch's adapter stacks go too.
             decodeAdapters?.Dispose();
             decodeAdapters = null;
+            // libtorch also keeps the last count set as the one threads starting later begin with: an idle engine leaves the process's.
+            UseIntraOpThreads(prefillThreads);
             IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         }
     }

@@ -53,6 +53,29 @@ public sealed class AdapterBatchTests : IDisposable
     }
 
     [Fact]
+    public void Rows_on_the_base_model_or_a_lower_rank_beside_adapted_rows_equal_their_runs_alone()
+    {
+        // A fan-out's batch: finance (rank 4, every module), medical (rank 8, three modules), general (no adapter). No
+        // row has two adapters, so each module takes one zero-padded stack over all three rows.
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(finance)], [new(medical)], []];
+        long[][] prompts = [[1, 2, 3, 4], [9, 8, 7, 6], [40, 41, 42, 43]];
+
+        var alone = rowAdapters.Select((adapters, row) =>
+        {
+            using var batch = new AdapterBatch([adapters], ScalarType.Float32);
+            using var cache = model.CreateCache();
+            using var logits = model.Forward(LlamaForCausalLMTests.Ids(prompts[row]), [cache], adapters: batch);
+            return LlamaForCausalLMTests.Row(logits, 0);
+        }).ToArray();
+        var caches = rowAdapters.Select(_ => model.CreateCache()).ToArray();
+        using var together = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        using var batched = model.Forward(tensor(prompts.SelectMany(prompt => prompt).ToArray(), new long[] { 3, 4 }), caches, adapters: together);
+
+        for (var row = 0; row < 3; row++) LlamaForCausalLMTests.AssertClose(alone[row], LlamaForCausalLMTests.Row(batched, row), 1e-4f, $"row {row}");
+        foreach (var cache in caches) cache.Dispose();
+    }
+
+    [Fact]
     public void Weight_zero_gives_exactly_the_base_model()
     {
         var baseLogits = Logits(null);

@@ -35,6 +35,33 @@ public sealed class AdapterBatch : IDisposable
     /// <summary>True when no row uses any adapter with a non-zero weight.</summary>
     public bool IsEmpty => rows.All(row => row.All(adapter => adapter.Weight == 0));
 
+    /// <summary>
+    /// A batch of some of these rows (<paramref name="kept"/>, indices in this batch, in order): every module already
+    /// stacked over all rows at once keeps its stacks, narrowed to the kept rows by one index_select each, instead of
+    /// being built again — when a row of a running batch finishes, the others go on at the cost of a few operations.
+    /// Modules not stacked yet, or grouped by rank, are built from the rows on first use as usual.
+    /// </summary>
+    internal AdapterBatch Keep(IReadOnlyList<int> kept)
+    {
+        var narrowed = new AdapterBatch(kept.Select(index => rows[index]).ToArray(), dtype);
+        lock (gate)
+        {
+            using var scope = NewDisposeScope();
+            var index = tensor(kept.Select(row => (long)row).ToArray());
+            foreach (var (modulePath, module) in stacks)
+            {
+                if (module is null) narrowed.stacks[modulePath] = null;
+                else if (module.Groups is [{ CoversEveryRowOnce: true } only])
+                {
+                    narrowed.stacks[modulePath] = new ModuleStacks([new RankGroup(arange(kept.Count).DetachFromDisposeScope(),
+                        only.ATransposed.index_select(0, index).DetachFromDisposeScope(), only.BScaledTransposed.index_select(0, index).DetachFromDisposeScope(),
+                        CoversEveryRowOnce: true)]);
+                }
+            }
+        }
+        return narrowed;
+    }
+
     /// <summary>A batch whose rows all run the base model.</summary>
     public static AdapterBatch None(int rows, ScalarType dtype) =>
         new(Enumerable.Range(0, rows).Select(_ => (IReadOnlyList<WeightedAdapter>)[]).ToArray(), dtype);
@@ -120,17 +147,30 @@ public sealed class AdapterBatch : IDisposable
         var inFeatures = pairs[0].Pair.A.shape[1];
         var outFeatures = pairs[0].Pair.B.shape[0];
         using var scope = NewDisposeScope();
-        var aTransposed = zeros(new[] { rows.Count, inFeatures, rank }, dtype: dtype);  // [rows, in, r]
-        var bScaledTransposed = zeros(new[] { rows.Count, rank, outFeatures }, dtype: dtype); // [rows, r, out]
-        foreach (var (row, scale, pair) in pairs)
+        // Built by stacking each row's own tensors, a handful of operations per row: a batch that changes composition
+        // (a row joins or leaves) builds this for every adapted module, so its cost is paid several times per fan-out.
+        var byRow = pairs.ToDictionary(pair => pair.Row);
+        Tensor? noA = null, noB = null; // shared by every row without an adapter here
+        var aRows = new Tensor[rows.Count];
+        var bRows = new Tensor[rows.Count];
+        for (var row = 0; row < rows.Count; row++)
         {
-            var own = pair.A.shape[0];
-            aTransposed[row].narrow(1, 0, own).copy_(pair.A.t());
-            // w·s folded into B once per batch composition, not multiplied at every step.
-            bScaledTransposed[row].narrow(0, 0, own).copy_(pair.B.t() * scale);
+            if (!byRow.TryGetValue(row, out var own))
+            {
+                aRows[row] = noA ??= zeros(new[] { inFeatures, rank }, dtype: dtype);
+                bRows[row] = noB ??= zeros(new[] { rank, outFeatures }, dtype: dtype);
+                continue;
+            }
+            var missing = rank - own.Pair.A.shape[0];
+            var a = own.Pair.A.t();                  // [in, own rank]
+            var b = own.Pair.B.t() * own.Scale;      // [own rank, out]; w·s folded in once per batch composition, not at every step
+            aRows[row] = missing == 0 ? a : nn.functional.pad(a, [0, missing]);        // zero columns up to the rank
+            bRows[row] = missing == 0 ? b : nn.functional.pad(b, [0, 0, 0, missing]); // zero rows up to the rank
         }
-        var rowIndex = arange(rows.Count);
-        return new RankGroup(rowIndex.DetachFromDisposeScope(), aTransposed.DetachFromDisposeScope(), bScaledTransposed.DetachFromDisposeScope(), CoversEveryRowOnce: true);
+        var aTransposed = stack(aRows).to(dtype);        // [rows, in, r]
+        var bScaledTransposed = stack(bRows).to(dtype);  // [rows, r, out]
+        return new RankGroup(arange(rows.Count).DetachFromDisposeScope(), aTransposed.DetachFromDisposeScope(), bScaledTransposed.DetachFromDisposeScope(),
+            CoversEveryRowOnce: true);
     }
 
     public void Dispose()

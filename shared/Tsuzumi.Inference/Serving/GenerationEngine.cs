@@ -41,6 +41,7 @@ public sealed class GenerationEngine : IAsyncDisposable
     private volatile bool stopping;
     private volatile int runningCount;
     private DecodeAdapters? decodeAdapters;
+    private DecodeAdapters? prefillAdapters; // of the rows prefilling together, which usually decode together next
 
     public GenerationEngine(PretrainedModel model, AdapterRegistry adapters, EngineOptions? options = null)
     {
@@ -342,21 +343,12 @@ public sealed class GenerationEngine : IAsyncDisposable
     private float[] Forward(EngineSequence[] rows, int length, bool decoding, Func<EngineSequence, int[]> input)
     {
         UseIntraOpThreads(decoding && SingleRowProjection.TakesRows(Model.Model.DType, rows.Length) ? 1 : prefillThreads);
-        AdapterBatch? ownedAdapters = null;
-        try
-        {
-            var adapters = !rows.Any(row => row.HasAdapters) ? null
-                : rows.Length == 1 ? rows[0].OwnAdapters(AdapterDType)
-                : decoding ? DecodeAdaptersFor(rows)
-                : ownedAdapters = new AdapterBatch(rows.Select(row => row.Adapters).ToArray(), AdapterDType);
-            using var scope = NewDisposeScope();
-            var ids = tensor(rows.SelectMany(row => input(row).Select(id => (long)id)).ToArray(), new long[] { rows.Length, length });
-            return Model.Model.Forward(ids, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
-        }
-        finally
-        {
-            ownedAdapters?.Dispose();
-        }
+        var adapters = !rows.Any(row => row.HasAdapters) ? null
+            : rows.Length == 1 ? rows[0].OwnAdapters(AdapterDType)
+            : AdaptersFor(rows, decoding);
+        using var scope = NewDisposeScope();
+        var ids = tensor(rows.SelectMany(row => input(row).Select(id => (long)id)).ToArray(), new long[] { rows.Length, length });
+        return Model.Model.Forward(ids, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
     }
 
     /// <summary>
@@ -373,13 +365,37 @@ public sealed class GenerationEngine : IAsyncDisposable
         intraOpThreads = threads;
     }
 
-    /// <summary>The adapters of the decoding rows, rebuilt only when the batch's composition changes.</summary>
-    private AdapterBatch DecodeAdaptersFor(IReadOnlyList<EngineSequence> rows)
+    /// <summary>
+    /// The adapters of several rows, rebuilt only when the rows change: decode steps and prefill forwards each keep the
+    /// last set they used (chunked prefill alternates between the two); rows that prefilled together — a fan-out's asks
+    /// arriving at once — take their stacks on to their first decode step, and when rows finish the others' stacks are
+    /// narrowed: building stacks costs a few libtorch operations per row and adapted module, about a decode step's time
+    /// on tsuzumi-nano (docs/benchmarks.md, "Fan-out, second pass").
+    /// </summary>
+    private AdapterBatch AdaptersFor(IReadOnlyList<EngineSequence> rows, bool decoding)
     {
+        if (!decoding)
+        {
+            if (prefillAdapters is { } joining && joining.Matches(rows)) return joining.Batch;
+            prefillAdapters?.Dispose();
+            prefillAdapters = new DecodeAdapters(rows, AdapterDType);
+            return prefillAdapters.Batch;
+        }
         if (decodeAdapters is { } current && current.Matches(rows)) return current.Batch;
+        DecodeAdapters next;
+        if (prefillAdapters is { } prefilled && prefilled.Matches(rows))
+        {
+            next = prefilled;
+            prefillAdapters = null;
+        }
+        else
+        {
+            // Rows that finished leave the others' stacks to be narrowed, not rebuilt.
+            next = decodeAdapters?.Keep(rows) ?? new DecodeAdapters(rows, AdapterDType);
+        }
         decodeAdapters?.Dispose();
-        decodeAdapters = new DecodeAdapters(rows, AdapterDType);
-        return decodeAdapters.Batch;
+        decodeAdapters = next;
+        return next.Batch;
     }
 
     private bool AcceptAndCount(EngineSequence row, ReadOnlySpan<float> logits)
@@ -421,6 +437,8 @@ public sealed class GenerationEngine : IAsyncDisposable
             // An idle engine holds no tensors of its own: the last batch's adapter stacks go too.
             decodeAdapters?.Dispose();
             decodeAdapters = null;
+            prefillAdapters?.Dispose();
+            prefillAdapters = null;
             // libtorch also keeps the last count set as the one threads starting later begin with: an idle engine leaves the process's.
             UseIntraOpThreads(prefillThreads);
             IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;

@@ -76,6 +76,32 @@ public sealed class AdapterBatchTests : IDisposable
     }
 
     [Fact]
+    public void Rows_kept_when_others_finish_compute_what_a_batch_built_for_them_does()
+    {
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(finance)], [new(medical)], [], [new(medical, 0.5f)]];
+        long[] next = [20, 21, 22, 23];
+        using var all = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        var caches = rowAdapters.Select(_ => model.CreateCache()).ToArray();
+        model.Forward(tensor(next, new long[] { 4, 1 }), caches, adapters: all).Dispose(); // stacks every adapted module
+        foreach (var cache in caches) cache.Truncate(0);
+
+        using var kept = all.Keep([1, 2, 3]); // row 0 finished
+        using var built = new AdapterBatch(rowAdapters[1..], ScalarType.Float32);
+        float[][] Logits(AdapterBatch adapters)
+        {
+            var rows = caches[1..];
+            using var logits = model.Forward(tensor(next[1..], new long[] { 3, 1 }), rows, adapters: adapters);
+            foreach (var cache in rows) cache.Truncate(0);
+            return [.. Enumerable.Range(0, 3).Select(row => LlamaForCausalLMTests.Row(logits, row))];
+        }
+
+        var expected = Logits(built);
+        var actual = Logits(kept);
+        for (var row = 0; row < 3; row++) LlamaForCausalLMTests.AssertClose(expected[row], actual[row], 1e-6f, $"kept row {row}");
+        foreach (var cache in caches) cache.Dispose();
+    }
+
+    [Fact]
     public void Weight_zero_gives_exactly_the_base_model()
     {
         var baseLogits = Logits(null);

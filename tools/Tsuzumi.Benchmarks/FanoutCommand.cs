@@ -67,6 +67,8 @@ internal static class FanoutCommand
         Console.Error.WriteLine($"embedded constellation ready in {clock.Elapsed.TotalSeconds:F1} s at {constellation.GatewayAddress}");
 
         using var http = new HttpClient { BaseAddress = constellation.GatewayAddress, Timeout = TimeSpan.FromMinutes(2) };
+        // The silo's engine counters, read around every ask: whether the three asks shared decode steps or ran one after another.
+        using var silo = new HttpClient { BaseAddress = constellation.RouterAddress, Timeout = TimeSpan.FromMinutes(2) };
         string[] one = ["finance"];
         string[] three = ["finance", "medical", "general"];
         // Warm-up: JIT, the adapters' first use, the engine's buffers.
@@ -84,13 +86,13 @@ internal static class FanoutCommand
             // Alternate which goes first so drift in the (shared) machine's load hits both sides alike.
             if (i % 2 == 0)
             {
-                single.Add(await AskAsync(http, prompt, one, maxTokens, cancellation));
-                fanned.Add(await AskAsync(http, prompt, three, maxTokens, cancellation));
+                single.Add(await AskCountedAsync(http, silo, prompt, one, maxTokens, cancellation));
+                fanned.Add(await AskCountedAsync(http, silo, prompt, three, maxTokens, cancellation));
             }
             else
             {
-                fanned.Add(await AskAsync(http, prompt, three, maxTokens, cancellation));
-                single.Add(await AskAsync(http, prompt, one, maxTokens, cancellation));
+                fanned.Add(await AskCountedAsync(http, silo, prompt, three, maxTokens, cancellation));
+                single.Add(await AskCountedAsync(http, silo, prompt, one, maxTokens, cancellation));
             }
         }
 
@@ -98,17 +100,48 @@ internal static class FanoutCommand
         var f = fanned.Select(timing => timing.Milliseconds).ToArray();
         Console.WriteLine($"## fan-out: POST /v1/ask through the gateway of the embedded constellation, {repetitions} asks per side, interleaved, maxTokens {maxTokens}, strategy merge");
         Console.WriteLine();
-        Console.WriteLine("| specialists | p50 ms | p95 ms | mean ms | mean tokens per specialist | longest answer (tokens, mean) |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| specialists | p50 ms | p95 ms | mean ms | slowest leg p50 ms | mean tokens per specialist | longest answer (tokens, mean) | engine decode steps per ask | rows per decode step |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine(Row("finance", single, s));
         Console.WriteLine(Row("finance, medical, general", fanned, f));
         Console.WriteLine();
         Console.WriteLine($"ratio three/one: p50 {Percentile(f, 0.50) / Percentile(s, 0.50):F2}×, p95 {Percentile(f, 0.95) / Percentile(s, 0.95):F2}× (target ≤ 1.5×: the engine batches the three on one base model)");
+        // Each repetition's two asks ran back to back: their ratio sees the same moment of a shared machine's load.
+        var paired = f.Zip(s, (three, one) => three / one).ToArray();
+        Console.WriteLine($"paired ratio (each repetition's three-ask time over its one-ask time): median {Percentile(paired, 0.50):F2}×, quartiles {Percentile(paired, 0.25):F2}–{Percentile(paired, 0.75):F2}×; load average at the end {LoadAverage()}");
         Console.WriteLine();
     }
 
     private static string Row(string name, List<AskTiming> timings, double[] milliseconds) =>
-        $"| {name} | {Percentile(milliseconds, 0.50):F0} | {Percentile(milliseconds, 0.95):F0} | {milliseconds.Average():F0} | {timings.Average(timing => timing.MeanTokens):F1} | {timings.Average(timing => timing.MaxTokens):F1} |";
+        $"| {name} | {Percentile(milliseconds, 0.50):F0} | {Percentile(milliseconds, 0.95):F0} | {milliseconds.Average():F0} | {Percentile(timings.Select(timing => timing.SlowestLegMs).ToArray(), 0.50):F0} | {timings.Average(timing => timing.MeanTokens):F1} | {timings.Average(timing => timing.MaxTokens):F1} " +
+        $"| {timings.Average(timing => timing.DecodeSteps):F1} | {(double)timings.Sum(timing => timing.DecodedRows) / Math.Max(1, timings.Sum(timing => timing.DecodeSteps)):F2} |";
+
+    /// <summary>
+    /// One ask, with the decode steps the silo's engines took for it (asks run one at a time, so the counters' change is
+    /// this ask's): three asks that share every step take as many steps as the longest answer's tokens, not the sum.
+    /// </summary>
+    private static async Task<AskTiming> AskCountedAsync(HttpClient http, HttpClient silo, string prompt, string[] specialists, int maxTokens, CancellationToken cancellation)
+    {
+        var before = await EngineCountersAsync(silo, cancellation);
+        var timing = await AskAsync(http, prompt, specialists, maxTokens, cancellation);
+        var after = await EngineCountersAsync(silo, cancellation);
+        return timing with { DecodeSteps = after.Steps - before.Steps, DecodedRows = after.Rows - before.Rows };
+    }
+
+    /// <summary>Decode steps and the rows they carried, summed over the silo's engines (<c>GET /silo/engines</c>).</summary>
+    private static async Task<(long Steps, long Rows)> EngineCountersAsync(HttpClient silo, CancellationToken cancellation)
+    {
+        using var engines = JsonDocument.Parse(await silo.GetStringAsync("silo/engines", cancellation));
+        long steps = 0, rows = 0;
+        foreach (var engine in engines.RootElement.EnumerateArray())
+        {
+            var statistics = engine.GetProperty("statistics");
+            var engineSteps = statistics.GetProperty("decodeSteps").GetInt64();
+            steps += engineSteps;
+            rows += (long)Math.Round(statistics.GetProperty("meanBatchSize").GetDouble() * engineSteps);
+        }
+        return (steps, rows);
+    }
 
     private static async Task<AskTiming> AskAsync(HttpClient http, string prompt, string[] specialists, int maxTokens, CancellationToken cancellation)
     {
@@ -121,9 +154,11 @@ internal static class FanoutCommand
         using var answer = JsonDocument.Parse(body);
         if (answer.RootElement.GetProperty("degraded").GetBoolean())
             throw new InvalidOperationException($"a degraded answer would time less than the work asked for: {body}");
-        var tokens = answer.RootElement.GetProperty("contributions").EnumerateArray().Select(contribution => contribution.GetProperty("tokens").GetInt32()).ToArray();
+        var contributions = answer.RootElement.GetProperty("contributions").EnumerateArray().ToArray();
+        var tokens = contributions.Select(contribution => contribution.GetProperty("tokens").GetInt32()).ToArray();
         if (tokens.Length != specialists.Length) throw new InvalidOperationException($"asked {specialists.Length} specialists, {tokens.Length} answered: {body}");
-        return new AskTiming(elapsed, tokens.Average(), tokens.Max());
+        // A leg is the router's send of one AskSpecialist until its answer: bus, silo and engine; the rest of the ask's time is gateway and router.
+        return new AskTiming(elapsed, tokens.Average(), tokens.Max()) { SlowestLegMs = contributions.Max(contribution => contribution.GetProperty("latencyMs").GetDouble()) };
     }
 
     private static async Task MeasureBusAsync(int roundTrips, CancellationToken cancellation)
@@ -245,7 +280,14 @@ internal static class FanoutCommand
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private sealed record AskTiming(double Milliseconds, double MeanTokens, int MaxTokens);
+    private sealed record AskTiming(double Milliseconds, double MeanTokens, int MaxTokens)
+    {
+        public double SlowestLegMs { get; init; }
+
+        public long DecodeSteps { get; init; }
+
+        public long DecodedRows { get; init; }
+    }
 
     private sealed record RunningBus(IHost Host, IRequestClient<BusPing> Client) : IDisposable
     {

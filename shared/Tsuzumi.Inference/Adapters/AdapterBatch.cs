@@ -8,8 +8,8 @@ public sealed record WeightedAdapter(LoraAdapter Adapter, float Weight = 1f);
 /// <summary>
 /// The adapters of every row of a batch, for unmerged multi-LoRA serving: the base projection runs once for all
 /// rows, and each row adds Σ wᵢ·sᵢ·(x·Aᵢᵀ)·Bᵢᵀ over its own adapters. Per module the (row, adapter) pairs are
-/// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea), grouped by
-/// rank. The stacks are built once per batch composition and reused by every decode step.
+/// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea): one stack over
+/// every row when no row has two adapters on the module (the usual case), else grouped by rank. The stacks are built once per batch composition and reused by every decode step.
 /// </summary>
 public sealed class AdapterBatch : IDisposable
 {
@@ -34,6 +34,33 @@ public sealed class AdapterBatch : IDisposable
 
     /// <summary>True when no row uses any adapter with a non-zero weight.</summary>
     public bool IsEmpty => rows.All(row => row.All(adapter => adapter.Weight == 0));
+
+    /// <summary>
+    /// A batch of some of these rows (<paramref name="kept"/>, indices in this batch, in order): every module already
+    /// stacked over all rows at once keeps its stacks, narrowed to the kept rows by one index_select each, instead of
+    /// being built again — when a row of a running batch finishes, the others go on at the cost of a few operations.
+    /// Modules not stacked yet, or grouped by rank, are built from the rows on first use as usual.
+    /// </summary>
+    internal AdapterBatch Keep(IReadOnlyList<int> kept)
+    {
+        var narrowed = new AdapterBatch(kept.Select(index => rows[index]).ToArray(), dtype);
+        lock (gate)
+        {
+            using var scope = NewDisposeScope();
+            var index = tensor(kept.Select(row => (long)row).ToArray());
+            foreach (var (modulePath, module) in stacks)
+            {
+                if (module is null) narrowed.stacks[modulePath] = null;
+                else if (module.Groups is [{ CoversEveryRowOnce: true } only])
+                {
+                    narrowed.stacks[modulePath] = new ModuleStacks([new RankGroup(arange(kept.Count).DetachFromDisposeScope(),
+                        only.ATransposed.index_select(0, index).DetachFromDisposeScope(), only.BScaledTransposed.index_select(0, index).DetachFromDisposeScope(),
+                        CoversEveryRowOnce: true)]);
+                }
+            }
+        }
+        return narrowed;
+    }
 
     /// <summary>A batch whose rows all run the base model.</summary>
     public static AdapterBatch None(int rows, ScalarType dtype) =>
@@ -77,7 +104,14 @@ public sealed class AdapterBatch : IDisposable
                 .ToArray();
             var stackDtype = dtype;
             ModuleStacks? built = null;
-            if (pairs.Length > 0)
+            var atMostOnePerRow = pairs.DistinctBy(pair => pair.Row).Count() == pairs.Length;
+            // Every row once at one rank already stacks as it is below (training's batches always do).
+            var needsPadding = pairs.Length < rows.Count || pairs.Select(pair => pair.Pair!.A.shape[0]).Distinct().Count() > 1;
+            if (pairs.Length > 0 && atMostOnePerRow && needsPadding)
+            {
+                built = new ModuleStacks([EveryRowOnce(pairs.Select(pair => (pair.Row, (float)(pair.Weight * pair.Adapter.Scale), pair.Pair!)).ToArray())]);
+            }
+            else if (pairs.Length > 0)
             {
                 var groups = pairs.GroupBy(pair => pair.Pair!.A.shape[0]).Select(group =>
                 {
@@ -98,6 +132,45 @@ public sealed class AdapterBatch : IDisposable
             stacks[modulePath] = built;
             return built;
         }
+    }
+
+    /// <summary>
+    /// One stack over every row when no row has two adapters on this module: a row without one gets zeros, a row of
+    /// lower rank is padded with zeros to the highest rank. Both leave its correction as it was, and two bmm over all
+    /// rows cost less than a zeroed delta plus gather, bmm, bmm and scatter per rank group: a tsuzumi-nano decode step of
+    /// three rows, one of them on the base model (a fan-out to finance, medical and general), went from 5.2 to 3.6 ms
+    /// (docs/benchmarks.md, "Fan-out, second pass").
+    /// </summary>
+    private RankGroup EveryRowOnce(IReadOnlyList<(int Row, float Scale, LoraPair Pair)> pairs)
+    {
+        var rank = pairs.Max(pair => pair.Pair.A.shape[0]);
+        var inFeatures = pairs[0].Pair.A.shape[1];
+        var outFeatures = pairs[0].Pair.B.shape[0];
+        using var scope = NewDisposeScope();
+        // Built by stacking each row's own tensors, a handful of operations per row: a batch that changes composition
+        // (a row joins or leaves) builds this for every adapted module, so its cost is paid several times per fan-out.
+        var byRow = pairs.ToDictionary(pair => pair.Row);
+        Tensor? noA = null, noB = null; // shared by every row without an adapter here
+        var aRows = new Tensor[rows.Count];
+        var bRows = new Tensor[rows.Count];
+        for (var row = 0; row < rows.Count; row++)
+        {
+            if (!byRow.TryGetValue(row, out var own))
+            {
+                aRows[row] = noA ??= zeros(new[] { inFeatures, rank }, dtype: dtype);
+                bRows[row] = noB ??= zeros(new[] { rank, outFeatures }, dtype: dtype);
+                continue;
+            }
+            var missing = rank - own.Pair.A.shape[0];
+            var a = own.Pair.A.t();                  // [in, own rank]
+            var b = own.Pair.B.t() * own.Scale;      // [own rank, out]; w·s folded in once per batch composition, not at every step
+            aRows[row] = missing == 0 ? a : nn.functional.pad(a, [0, missing]);        // zero columns up to the rank
+            bRows[row] = missing == 0 ? b : nn.functional.pad(b, [0, 0, 0, missing]); // zero rows up to the rank
+        }
+        var aTransposed = stack(aRows).to(dtype);        // [rows, in, r]
+        var bScaledTransposed = stack(bRows).to(dtype);  // [rows, r, out]
+        return new RankGroup(arange(rows.Count).DetachFromDisposeScope(), aTransposed.DetachFromDisposeScope(), bScaledTransposed.DetachFromDisposeScope(),
+            CoversEveryRowOnce: true);
     }
 
     public void Dispose()

@@ -58,6 +58,10 @@ internal static unsafe class SingleRowProjection
         && input.numel() <= (weight.dtype == ScalarType.Float32 ? RowLimit : 1) * weight.shape[1]
         && weight.is_contiguous();
 
+    /// <summary>True when a decode step of <paramref name="rows"/> rows of a model in <paramref name="dtype"/> runs its projections here.</summary>
+    public static bool TakesRows(ScalarType dtype, int rows) =>
+        Enabled && rows >= 1 && rows <= dtype switch { ScalarType.Float32 => RowLimit, ScalarType.BFloat16 => 1, _ => 0 };
+
     /// <summary>As <see cref="Applies(Tensor, Tensor)"/> for several weights that share the input.</summary>
     public static bool Applies(Tensor input, IReadOnlyList<Tensor> weights) =>
         weights.All(weight => Applies(input, weight));

@@ -36,9 +36,12 @@ public sealed class GenerationEngine : IAsyncDisposable
     private readonly Thread thread;
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long nextId;
+    private int prefillThreads; // libtorch's intra-op threads on the engine thread as the process set them; engine thread only
+    private int intraOpThreads;
     private volatile bool stopping;
     private volatile int runningCount;
     private DecodeAdapters? decodeAdapters;
+    private DecodeAdapters? prefillAdapters; // of the rows prefilling together, which usually decode together next
 
     public GenerationEngine(PretrainedModel model, AdapterRegistry adapters, EngineOptions? options = null)
     {
@@ -196,6 +199,9 @@ public sealed class GenerationEngine : IAsyncDisposable
 
     private void RunEngine()
     {
+        // Asking initialises this thread's libtorch thread count from the process's setting; from then on it is this
+        // thread's own (OpenMP keeps it per thread), so switching it here leaves other threads alone.
+        prefillThreads = intraOpThreads = get_num_threads();
         try
         {
             while (WaitForWork())
@@ -336,30 +342,60 @@ public sealed class GenerationEngine : IAsyncDisposable
     /// <summary>Logits of the last position of every row, [rows × vocabulary], all tensors of the pass disposed.</summary>
     private float[] Forward(EngineSequence[] rows, int length, bool decoding, Func<EngineSequence, int[]> input)
     {
-        AdapterBatch? ownedAdapters = null;
-        try
-        {
-            var adapters = !rows.Any(row => row.HasAdapters) ? null
-                : rows.Length == 1 ? rows[0].OwnAdapters(AdapterDType)
-                : decoding ? DecodeAdaptersFor(rows)
-                : ownedAdapters = new AdapterBatch(rows.Select(row => row.Adapters).ToArray(), AdapterDType);
-            using var scope = NewDisposeScope();
-            var ids = tensor(rows.SelectMany(row => input(row).Select(id => (long)id)).ToArray(), new long[] { rows.Length, length });
-            return Model.Model.Forward(ids, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
-        }
-        finally
-        {
-            ownedAdapters?.Dispose();
-        }
+        UseIntraOpThreads(decoding && SingleRowProjection.TakesRows(Model.Model.DType, rows.Length) ? 1 : prefillThreads);
+        var adapters = !rows.Any(row => row.HasAdapters) ? null
+            : rows.Length == 1 ? rows[0].OwnAdapters(AdapterDType)
+            : AdaptersFor(rows, decoding);
+        using var scope = NewDisposeScope();
+        var ids = tensor(rows.SelectMany(row => input(row).Select(id => (long)id)).ToArray(), new long[] { rows.Length, length });
+        return Model.Model.Forward(ids, rows.Select(row => row.Cache).ToArray(), adapters: adapters).data<float>().ToArray();
     }
 
-    /// <summary>The adapters of the decoding rows, rebuilt only when the batch's composition changes.</summary>
-    private AdapterBatch DecodeAdaptersFor(IReadOnlyList<EngineSequence> rows)
+    /// <summary>
+    /// A decode step whose projections all run in the C# kernel (<see cref="SingleRowProjection"/>, on .NET's own
+    /// threads) leaves libtorch only small per-row operations — attention over one row's cache, rotary, norms, the
+    /// adapters' low-rank products — where waking a second OpenMP thread costs more than it saves: on tsuzumi-nano a
+    /// three-row step took 10.9 ms with libtorch's two threads and 5.2 ms with one (2 busy cores, docs/benchmarks.md).
+    /// Prefill, and decode steps libtorch's GEMM takes, keep the process's thread count.
+    /// </summary>
+    private void UseIntraOpThreads(int threads)
     {
+        if (threads == intraOpThreads) return;
+        set_num_threads(threads);
+        intraOpThreads = threads;
+    }
+
+    /// <summary>
+    /// The adapters of several rows, rebuilt only when the rows change: decode steps and prefill forwards each keep the
+    /// last set they used (chunked prefill alternates between the two); rows that prefilled together — a fan-out's asks
+    /// arriving at once — take their stacks on to their first decode step, and when rows finish the others' stacks are
+    /// narrowed: building stacks costs a few libtorch operations per row and adapted module, about a decode step's time
+    /// on tsuzumi-nano (docs/benchmarks.md, "Fan-out, second pass").
+    /// </summary>
+    private AdapterBatch AdaptersFor(IReadOnlyList<EngineSequence> rows, bool decoding)
+    {
+        if (!decoding)
+        {
+            if (prefillAdapters is { } joining && joining.Matches(rows)) return joining.Batch;
+            prefillAdapters?.Dispose();
+            prefillAdapters = new DecodeAdapters(rows, AdapterDType);
+            return prefillAdapters.Batch;
+        }
         if (decodeAdapters is { } current && current.Matches(rows)) return current.Batch;
+        DecodeAdapters next;
+        if (prefillAdapters is { } prefilled && prefilled.Matches(rows))
+        {
+            next = prefilled;
+            prefillAdapters = null;
+        }
+        else
+        {
+            // Rows that finished leave the others' stacks to be narrowed, not rebuilt.
+            next = decodeAdapters?.Keep(rows) ?? new DecodeAdapters(rows, AdapterDType);
+        }
         decodeAdapters?.Dispose();
-        decodeAdapters = new DecodeAdapters(rows, AdapterDType);
-        return decodeAdapters.Batch;
+        decodeAdapters = next;
+        return next.Batch;
     }
 
     private bool AcceptAndCount(EngineSequence row, ReadOnlySpan<float> logits)
@@ -401,6 +437,10 @@ public sealed class GenerationEngine : IAsyncDisposable
             // An idle engine holds no tensors of its own: the last batch's adapter stacks go too.
             decodeAdapters?.Dispose();
             decodeAdapters = null;
+            prefillAdapters?.Dispose();
+            prefillAdapters = null;
+            // libtorch also keeps the last count set as the one threads starting later begin with: an idle engine leaves the process's.
+            UseIntraOpThreads(prefillThreads);
             IdleLiveTensors = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         }
     }

@@ -53,6 +53,55 @@ public sealed class AdapterBatchTests : IDisposable
     }
 
     [Fact]
+    public void Rows_on_the_base_model_or_a_lower_rank_beside_adapted_rows_equal_their_runs_alone()
+    {
+        // A fan-out's batch: finance (rank 4, every module), medical (rank 8, three modules), general (no adapter). No
+        // row has two adapters, so each module takes one zero-padded stack over all three rows.
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(finance)], [new(medical)], []];
+        long[][] prompts = [[1, 2, 3, 4], [9, 8, 7, 6], [40, 41, 42, 43]];
+
+        var alone = rowAdapters.Select((adapters, row) =>
+        {
+            using var batch = new AdapterBatch([adapters], ScalarType.Float32);
+            using var cache = model.CreateCache();
+            using var logits = model.Forward(LlamaForCausalLMTests.Ids(prompts[row]), [cache], adapters: batch);
+            return LlamaForCausalLMTests.Row(logits, 0);
+        }).ToArray();
+        var caches = rowAdapters.Select(_ => model.CreateCache()).ToArray();
+        using var together = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        using var batched = model.Forward(tensor(prompts.SelectMany(prompt => prompt).ToArray(), new long[] { 3, 4 }), caches, adapters: together);
+
+        for (var row = 0; row < 3; row++) LlamaForCausalLMTests.AssertClose(alone[row], LlamaForCausalLMTests.Row(batched, row), 1e-4f, $"row {row}");
+        foreach (var cache in caches) cache.Dispose();
+    }
+
+    [Fact]
+    public void Rows_kept_when_others_finish_compute_what_a_batch_built_for_them_does()
+    {
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(finance)], [new(medical)], [], [new(medical, 0.5f)]];
+        long[] next = [20, 21, 22, 23];
+        using var all = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        var caches = rowAdapters.Select(_ => model.CreateCache()).ToArray();
+        model.Forward(tensor(next, new long[] { 4, 1 }), caches, adapters: all).Dispose(); // stacks every adapted module
+        foreach (var cache in caches) cache.Truncate(0);
+
+        using var kept = all.Keep([1, 2, 3]); // row 0 finished
+        using var built = new AdapterBatch(rowAdapters[1..], ScalarType.Float32);
+        float[][] Logits(AdapterBatch adapters)
+        {
+            var rows = caches[1..];
+            using var logits = model.Forward(tensor(next[1..], new long[] { 3, 1 }), rows, adapters: adapters);
+            foreach (var cache in rows) cache.Truncate(0);
+            return [.. Enumerable.Range(0, 3).Select(row => LlamaForCausalLMTests.Row(logits, row))];
+        }
+
+        var expected = Logits(built);
+        var actual = Logits(kept);
+        for (var row = 0; row < 3; row++) LlamaForCausalLMTests.AssertClose(expected[row], actual[row], 1e-6f, $"kept row {row}");
+        foreach (var cache in caches) cache.Dispose();
+    }
+
+    [Fact]
     public void Weight_zero_gives_exactly_the_base_model()
     {
         var baseLogits = Logits(null);

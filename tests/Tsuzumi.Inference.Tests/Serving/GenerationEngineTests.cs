@@ -2,6 +2,7 @@ using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Generation;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Serving;
+using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Tests.Serving;
 
@@ -58,6 +59,57 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
         var results = await Task.WhenAll(requests.Select(request => engine.GenerateAsync(request, cancellation: TestCancellation)));
 
         for (var index = 0; index < requests.Length; index++) ServingScenario.AssertSameGeneration(expected[index], results[index]);
+    }
+
+    [Fact]
+    public async Task Three_concurrent_requests_with_different_adapters_share_their_decode_steps()
+    {
+        // A fan-out to three specialists of one base model: two adapters and the base model. The second and third
+        // arrive while the first is in its first step (its first token holds the engine thread until they are queued),
+        // so the timing of the test thread cannot decide how many steps they share.
+        var requests = ServingScenario.AdapterSets.Take(3).Select((adapters, index) =>
+            scenario.Request("Once upon a time", maxTokens: 16, adapters, fairnessKey: $"specialist-{index}", stopAtEndOfGeneration: false)).ToArray();
+        var expected = requests.Select(scenario.Alone).ToArray();
+        var firstToken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var othersQueued = new ManualResetEventSlim();
+        var tokens = 0;
+
+        await using var engine = scenario.Engine();
+        var first = engine.GenerateAsync(requests[0], token =>
+        {
+            if (Interlocked.Increment(ref tokens) != 1) return;
+            firstToken.TrySetResult();
+            othersQueued.Wait(TestCancellation);
+        }, TestCancellation);
+        await firstToken.Task.WaitAsync(TestCancellation);
+        var others = requests.Skip(1).Select(request => engine.GenerateAsync(request, cancellation: TestCancellation)).ToArray();
+        othersQueued.Set();
+        var results = await Task.WhenAll([first, .. others]);
+
+        for (var index = 0; index < requests.Length; index++) ServingScenario.AssertSameGeneration(expected[index], results[index]);
+        var statistics = engine.Statistics;
+        Assert.Equal(48, statistics.DecodedTokens);
+        Assert.Equal(3, statistics.LargestBatch);
+        // Each first token comes from prefill. The first request decodes its other 15 in steps 1–15, the two others
+        // (prefilled together in step 2) theirs in steps 2–16: 16 steps in all, where one after another would take 45.
+        Assert.Equal(16, statistics.DecodeSteps);
+    }
+
+    [Fact]
+    public async Task Decode_steps_run_libtorch_on_the_engine_thread_alone_and_an_idle_engine_leaves_the_process_count()
+    {
+        var processThreads = OnNewThread(get_num_threads);
+        if (processThreads < 2) Assert.Skip("libtorch runs one thread in this process: there is nothing to switch");
+        var counts = new List<int>();
+
+        await using var engine = scenario.Engine();
+        await engine.GenerateAsync(scenario.Request("Once upon a time", maxTokens: 8, ServingScenario.AdapterSets[1], stopAtEndOfGeneration: false),
+            token => counts.Add(get_num_threads()), TestCancellation); // onToken runs on the engine thread
+
+        Assert.Equal(8, counts.Count);
+        Assert.Equal(processThreads, counts[0]); // the first token comes out of the prefill, which keeps the process's threads
+        Assert.All(counts.Skip(1), count => Assert.Equal(1, count));
+        Assert.Equal(processThreads, OnNewThread(get_num_threads)); // a thread starting now begins with the process's count
     }
 
     [Fact]
@@ -251,6 +303,15 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
 
         Assert.Equal(afterFirstBurst, engine.IdleLiveTensors);
         Assert.Equal(32, engine.Statistics.Completed);
+    }
+
+    private static T OnNewThread<T>(Func<T> read)
+    {
+        var value = default(T)!;
+        var thread = new Thread(() => value = read());
+        thread.Start();
+        thread.Join();
+        return value;
     }
 
     [Fact]

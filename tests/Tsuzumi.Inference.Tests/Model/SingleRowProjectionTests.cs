@@ -149,6 +149,46 @@ public sealed class SingleRowProjectionTests
     }
 
     [Theory]
+    [MemberData(nameof(ManyRowShapes))]
+    public void Several_bf16_rows_with_a_bias_match_libtorch_linear_to_bf16_precision(int rows, int outFeatures, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(rows * 7 + outFeatures * 3 + inFeatures));
+        var input = randn(rows, 1, inFeatures, generator: generator).to(ScalarType.BFloat16);
+        var weight = randn(outFeatures, inFeatures, generator: generator).to(ScalarType.BFloat16);
+        var bias = randn(outFeatures, generator: generator).to(ScalarType.BFloat16);
+
+        var ours = SingleRowProjection.Multiply(input, weight, bias).to(ScalarType.Float32);
+        var expected = nn.functional.linear(input, weight, bias).to(ScalarType.Float32);
+
+        Assert.Equal(expected.shape, ours.shape);
+        // This kernel rounds the product to bf16 before adding the bias, libtorch after: half a unit in the 8th bit
+        // of the product (|W·x| ≲ 4√n here), plus the final rounding. A wrong or missing term is off by far more.
+        var difference = (ours - expected).abs();
+        var tolerance = expected.abs() * (1.0 / 128) + Math.Sqrt(inFeatures) / 32;
+        Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Several_bf16_rows_through_concatenated_projections_match_libtorch_per_projection(int rows)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(500 + rows));
+        var input = randn(rows, 1, 131, generator: generator).to(ScalarType.BFloat16); // 131 columns: four 32-blocks and a tail of 3
+        Tensor[] weights = [randn(67, 131, generator: generator).to(ScalarType.BFloat16), randn(5, 131, generator: generator).to(ScalarType.BFloat16)];
+
+        var together = SingleRowProjection.MultiplyConcatenated(input, weights).to(ScalarType.Float32);
+        var exact = cat(weights.Select(weight => nn.functional.linear(input.to(ScalarType.Float32), weight.to(ScalarType.Float32))).ToArray(), -1);
+
+        Assert.Equal(new long[] { rows, 1, 72 }, together.shape);
+        var difference = (together - exact).abs();
+        Assert.True(difference.le(exact.abs() * (1.0 / 256) + 1e-6).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
+    }
+
+    [Theory]
     [InlineData(ScalarType.Float32)]
     [InlineData(ScalarType.BFloat16)]
     public void Several_rows_sharing_projections_come_out_concatenated_as_each_row_alone(ScalarType dtype)

@@ -91,7 +91,8 @@ public sealed class SingleRowProjectionTests
         Assert.False(SingleRowProjection.Applies(zeros(1, SingleRowProjection.MaxRows + 1, 16), weight));
         Assert.False(SingleRowProjection.Applies(zeros(2, 8), weight)); // same element count, wrong row length
         Assert.True(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
-        Assert.False(SingleRowProjection.Applies(zeros(2, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16))); // libtorch's bf16 GEMM wins
+        // Several bf16 rows: the native vdpbf16ps kernel where it was built and the CPU has AVX512-BF16, else libtorch's GEMM (faster than widening in C#).
+        Assert.Equal(NativeBf16Rows.Available, SingleRowProjection.Applies(zeros(2, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
         Assert.False(SingleRowProjection.Applies(zeros(1, 16).requires_grad_(), weight));
         Assert.False(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight));
         Assert.False(SingleRowProjection.Applies(zeros(1, 8), weight.t())); // a transposed view is not row-major
@@ -146,6 +147,17 @@ public sealed class SingleRowProjectionTests
         // libtorch's own bf16 linear rounds differently inside, but agrees to bf16 precision.
         var libtorch = nn.functional.linear(input, weight).to(ScalarType.Float32);
         Assert.True(ours.to(ScalarType.Float32).allclose(libtorch, rtol: 2e-2, atol: 2e-2 * Math.Sqrt(inFeatures)));
+    }
+
+    [Fact]
+    public void The_native_bf16_kernel_is_loaded_where_it_can_be_built_and_run()
+    {
+        var canRun = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
+        var canBuild = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64
+            && File.Exists("/usr/bin/gcc");
+        Assert.SkipUnless(canRun && canBuild, "needs Linux x64 with gcc at build time and a CPU with AVX512_BF16");
+
+        Assert.True(NativeBf16Rows.Available, "libtsuzumi_bf16.so should have been built and copied beside the test assembly");
     }
 
     [Theory]

@@ -45,9 +45,9 @@ public sealed class LinearProjection : nn.Module
     }
 
     /// <summary>
-    /// x·Wᵀ (+ b) for weight [out, in]: one row (a decode step), or up to 16 fp32 rows (a batch of decode steps), through
-    /// <see cref="SingleRowProjection"/>, which streams W near memory bandwidth; more rows (prefill), and several bf16
-    /// rows, through libtorch's GEMM.
+    /// x·Wᵀ (+ b) for weight [out, in]: one row (a decode step), or up to 16 rows (a batch of decode steps; bf16 ones
+    /// only where the native AVX512-BF16 kernel is available), through <see cref="SingleRowProjection"/>, which streams W
+    /// near memory bandwidth; more rows (prefill) through libtorch's GEMM.
     /// </summary>
     internal static Tensor Project(Tensor input, Tensor weight, Tensor? bias) =>
         SingleRowProjection.Enabled && SingleRowProjection.Applies(input, weight)

@@ -11,8 +11,8 @@ namespace Tsuzumi.Inference.Model;
 /// products, each bound by how fast W streams from memory; libtorch's CPU kernels for one row stream bf16 at about
 /// half the machine's read bandwidth (docs/benchmarks.md), so this path reads W with plain Vector512 loads
 /// (bf16 widened to fp32 by a 16-bit shift) and accumulates in fp32, as libtorch does. Hand-written because no
-/// library available to .NET offers a bf16 GEMV; it is the only hand-written kernel, and only for single rows —
-/// plus, for fp32 weights, a few rows at once (a batch of decode steps), each weight row streamed once for all of them.
+/// library available to .NET offers a bf16 GEMV; it is for single rows — plus a few rows at once (a batch of decode
+/// steps), each weight row streamed once for all of them: fp32 here, bf16 in the native <see cref="NativeBf16Rows"/>.
 /// </summary>
 internal static unsafe class SingleRowProjection
 {
@@ -30,20 +30,20 @@ internal static unsafe class SingleRowProjection
     /// <summary>
     /// Most fp32 activation rows taken here. Each weight row is read from memory once, in tiles of 4 weight rows × 4
     /// input rows, so up to this many rows cost little more than one row's memory traffic: `bench kernel --rows N`
-    /// measured 1.3–3× libtorch's fp32 linear for 2–16 rows. bf16 weights stay at one row: there the tiles measured
-    /// 0.5–0.9× libtorch's bf16 GEMM (oneDNN multiplies bf16 pairs with AVX512-BF16 dot products, which .NET 10 does
-    /// not expose; widening to fp32 costs twice the FMAs), so several bf16 rows go to libtorch.
+    /// measured 1.3–3× libtorch's fp32 linear for 2–16 rows. Several bf16 rows go to <see cref="NativeBf16Rows"/>
+    /// (AVX512-BF16 dot products, which .NET 10 does not expose) where it is available, else to libtorch: the C#
+    /// tiles below, widening bf16 to fp32 at twice the FMAs, measured 0.5–0.9× libtorch's bf16 GEMM.
     /// </summary>
     internal const int MaxRows = 16;
 
     /// <summary>
-    /// Most fp32 rows <see cref="Applies(Tensor, Tensor)"/> accepts: <see cref="MaxRows"/> unless <c>TSUZUMI_KERNEL_ROWS</c>
+    /// Most rows <see cref="Applies(Tensor, Tensor)"/> accepts (fp32, or bf16 with the native kernel): <see cref="MaxRows"/> unless <c>TSUZUMI_KERNEL_ROWS</c>
     /// sets fewer (1 restores the single-row kernel alone); benchmarks set it to compare with libtorch in one build.
     /// </summary>
     internal static int RowLimit { get; set; } =
         int.TryParse(Environment.GetEnvironmentVariable("TSUZUMI_KERNEL_ROWS"), out var rows) ? Math.Clamp(rows, 1, MaxRows) : MaxRows;
 
-    /// <summary>True when <paramref name="input"/> is rows this kernel (one bf16 row, or 1..<see cref="RowLimit"/> fp32 rows) can multiply with <paramref name="weight"/>.</summary>
+    /// <summary>True when <paramref name="input"/> is rows this kernel (1..<see cref="RowLimit"/> rows; bf16 beyond one row only with <see cref="NativeBf16Rows"/>) can multiply with <paramref name="weight"/>.</summary>
     public static bool Applies(Tensor input, Tensor weight) =>
         // The kernel has no backward: anything autograd must see goes through libtorch.
         !(is_grad_enabled() && (input.requires_grad || weight.requires_grad))
@@ -55,7 +55,7 @@ internal static unsafe class SingleRowProjection
         && input.dim() >= 1
         && input.shape[^1] == weight.shape[1]
         && input.numel() > 0
-        && input.numel() <= (weight.dtype == ScalarType.Float32 ? RowLimit : 1) * weight.shape[1]
+        && input.numel() <= (weight.dtype == ScalarType.Float32 || NativeBf16Rows.Available ? RowLimit : 1) * weight.shape[1]
         && weight.is_contiguous();
 
     /// <summary>True when a decode step of <paramref name="rows"/> rows of a model in <paramref name="dtype"/> runs its projections here.</summary>
@@ -92,9 +92,12 @@ internal static unsafe class SingleRowProjection
         var output = empty(outputShape, dtype: dtype);
         // The activations in fp32, row after row, read for every weight row; for bf16 weights each row's even
         // elements, then its odd ones.
-        var x = new float[(long)count * columns];
+        // Several bf16 rows go to the native vdpbf16ps kernel where there is one: it reads the bf16 activations as they are.
+        var native = dtype == ScalarType.BFloat16 && count > 1 && NativeBf16Rows.Available;
+        var activationRows = (nint)TensorMemory.DataPointer(activations);
+        var x = new float[native ? 0 : (long)count * columns];
         if (dtype == ScalarType.Float32) new ReadOnlySpan<float>(TensorMemory.DataPointer(activations), x.Length).CopyTo(x);
-        else
+        else if (!native)
         {
             var source = new ReadOnlySpan<ushort>(TensorMemory.DataPointer(activations), x.Length);
             for (var i = 0; i < count; i++) DeinterleaveBf16(source.Slice(i * columns, columns), x.AsSpan(i * columns, columns));
@@ -120,6 +123,8 @@ internal static unsafe class SingleRowProjection
                 else
                     Bf16Rows((ushort*)bases[weight] + (long)start * columns, x, (ushort*)y + starts[weight] + start, length, columns);
             }
+            else if (native)
+                NativeBf16Rows.Multiply((ushort*)bases[weight] + (long)start * columns, (ushort*)activationRows, count, (ushort*)y + starts[weight] + start, outputs, length, columns);
             else if (dtype == ScalarType.Float32)
                 Float32RowsMany((float*)bases[weight] + (long)start * columns, x, count, (float*)y + starts[weight] + start, outputs, length, columns);
             else

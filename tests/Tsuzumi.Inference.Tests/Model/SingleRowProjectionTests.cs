@@ -91,7 +91,8 @@ public sealed class SingleRowProjectionTests
         Assert.False(SingleRowProjection.Applies(zeros(1, SingleRowProjection.MaxRows + 1, 16), weight));
         Assert.False(SingleRowProjection.Applies(zeros(2, 8), weight)); // same element count, wrong row length
         Assert.True(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
-        Assert.False(SingleRowProjection.Applies(zeros(2, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16))); // libtorch's bf16 GEMM wins
+        // Several bf16 rows: the native vdpbf16ps kernel where it was built and the CPU has AVX512-BF16, else libtorch's GEMM (faster than widening in C#).
+        Assert.Equal(NativeBf16Rows.Available, SingleRowProjection.Applies(zeros(2, 16, dtype: ScalarType.BFloat16), weight.to(ScalarType.BFloat16)));
         Assert.False(SingleRowProjection.Applies(zeros(1, 16).requires_grad_(), weight));
         Assert.False(SingleRowProjection.Applies(zeros(1, 16, dtype: ScalarType.BFloat16), weight));
         Assert.False(SingleRowProjection.Applies(zeros(1, 8), weight.t())); // a transposed view is not row-major
@@ -146,6 +147,57 @@ public sealed class SingleRowProjectionTests
         // libtorch's own bf16 linear rounds differently inside, but agrees to bf16 precision.
         var libtorch = nn.functional.linear(input, weight).to(ScalarType.Float32);
         Assert.True(ours.to(ScalarType.Float32).allclose(libtorch, rtol: 2e-2, atol: 2e-2 * Math.Sqrt(inFeatures)));
+    }
+
+    [Fact]
+    public void The_native_bf16_kernel_is_loaded_where_it_can_be_built_and_run()
+    {
+        var canRun = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
+        var canBuild = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64
+            && File.Exists("/usr/bin/gcc");
+        Assert.SkipUnless(canRun && canBuild, "needs Linux x64 with gcc at build time and a CPU with AVX512_BF16");
+
+        Assert.True(NativeBf16Rows.Available, "libtsuzumi_bf16.so should have been built and copied beside the test assembly");
+    }
+
+    [Theory]
+    [MemberData(nameof(ManyRowShapes))]
+    public void Several_bf16_rows_with_a_bias_match_libtorch_linear_to_bf16_precision(int rows, int outFeatures, int inFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(rows * 7 + outFeatures * 3 + inFeatures));
+        var input = randn(rows, 1, inFeatures, generator: generator).to(ScalarType.BFloat16);
+        var weight = randn(outFeatures, inFeatures, generator: generator).to(ScalarType.BFloat16);
+        var bias = randn(outFeatures, generator: generator).to(ScalarType.BFloat16);
+
+        var ours = SingleRowProjection.Multiply(input, weight, bias).to(ScalarType.Float32);
+        var expected = nn.functional.linear(input, weight, bias).to(ScalarType.Float32);
+
+        Assert.Equal(expected.shape, ours.shape);
+        // This kernel rounds the product to bf16 before adding the bias, libtorch after: half a unit in the 8th bit
+        // of the product (|W·x| ≲ 4√n here), plus the final rounding. A wrong or missing term is off by far more.
+        var difference = (ours - expected).abs();
+        var tolerance = expected.abs() * (1.0 / 128) + Math.Sqrt(inFeatures) / 32;
+        Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Several_bf16_rows_through_concatenated_projections_match_libtorch_per_projection(int rows)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(500 + rows));
+        var input = randn(rows, 1, 131, generator: generator).to(ScalarType.BFloat16); // 131 columns: four 32-blocks and a tail of 3
+        Tensor[] weights = [randn(67, 131, generator: generator).to(ScalarType.BFloat16), randn(5, 131, generator: generator).to(ScalarType.BFloat16)];
+
+        var together = SingleRowProjection.MultiplyConcatenated(input, weights).to(ScalarType.Float32);
+        var exact = cat(weights.Select(weight => nn.functional.linear(input.to(ScalarType.Float32), weight.to(ScalarType.Float32))).ToArray(), -1);
+
+        Assert.Equal(new long[] { rows, 1, 72 }, together.shape);
+        var difference = (together - exact).abs();
+        Assert.True(difference.le(exact.abs() * (1.0 / 256) + 1e-6).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
     [Theory]

@@ -15,6 +15,7 @@ public sealed class RoutingEvalCommandTests
         using var report = JsonDocument.Parse(result.Stdout);
         var rows = report.RootElement.GetProperty("results").EnumerateArray().ToArray();
         Assert.Contains(rows, row => row.GetProperty("set").GetString() == "routing-heldout");
+        Assert.Contains(rows, row => row.GetProperty("set").GetString() == "routing-heldout-3");
         var tuning = rows.Single(row => row.GetProperty("set").GetString() == "routing-set" && row.GetProperty("lang").GetString() == "all");
         Assert.True(tuning.GetProperty("top1Accuracy").GetDouble() >= 0.95, tuning.ToString());
         Assert.True(tuning.GetProperty("multiDomainRecall").GetDouble() >= 0.7, tuning.ToString());

@@ -61,44 +61,46 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         }
         if (embeddingWeight > 0 && embedder is not null) ScoreEmbeddings(current, normalized, japanese, semantic);
 
-        var candidates = new List<RouteCandidate>(count);
-        var visibleIndices = new List<int>(count);
+        var scores = new RouteCandidate[count];
         for (var i = 0; i < count; i++)
-        {
-            if (!current.Specialists[i].IsVisibleTo(tenant)) continue;
-            var score = embeddingWeight * semantic[i] + (1 - embeddingWeight) * lexical[i];
-            candidates.Add(new RouteCandidate(current.Specialists[i].Id, Math.Round(score, 4)));
-            visibleIndices.Add(i);
-        }
-        var order = Enumerable.Range(0, candidates.Count).OrderByDescending(position => candidates[position].Score).ToArray();
-        var ranked = order.Select(position => candidates[position]).ToArray();
-        var rankedIndices = order.Select(position => visibleIndices[position]).ToArray();
-        return Decide(current, ranked, rankedIndices);
+            scores[i] = new RouteCandidate(current.Specialists[i].Id, Math.Round(embeddingWeight * semantic[i] + (1 - embeddingWeight) * lexical[i], 4));
+        var rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
+        return Decide(current, scores, rankedIndices, tenant);
     }
 
-    private RouteDecision Decide(RoutingIndex current, RouteCandidate[] ranked, int[] rankedIndices)
+    /// <summary>
+    /// Decides over every specialist, then keeps those the tenant may use. A question whose best domain the tenant cannot
+    /// see (ACME's rules asked from outside ACME) thus falls back instead of going to a visible domain that merely shares
+    /// a word with it (expense reports → finance). Only visible specialists appear in the decision.
+    /// </summary>
+    private RouteDecision Decide(RoutingIndex current, RouteCandidate[] scores, int[] rankedIndices, string tenant)
     {
         var topK = current.Catalog.Routing.TopK;
-        var fallbackPosition = Array.IndexOf(rankedIndices, current.FallbackIndex);
-        var fallback = fallbackPosition >= 0 ? ranked[fallbackPosition] : null;
+        var visibleRanked = rankedIndices.Where(i => current.Specialists[i].IsVisibleTo(tenant)).Select(i => scores[i]).ToArray();
+        var fallbackVisible = current.FallbackIndex >= 0 && current.Specialists[current.FallbackIndex].IsVisibleTo(tenant);
+        var fallback = fallbackVisible ? scores[current.FallbackIndex] : null;
         var fallbackFits = fallback is not null && fallback.Score >= current.Thresholds[current.FallbackIndex];
 
-        var chosen = new List<string>(topK);
+        var chosen = new List<int>(topK);
         RouteCandidate? best = null;
-        for (var position = 0; position < ranked.Length && chosen.Count < topK; position++)
+        foreach (var i in rankedIndices)
         {
-            if (position == fallbackPosition) continue;
-            var candidate = ranked[position];
-            if (candidate.Score < current.Thresholds[rankedIndices[position]]) continue;
+            if (chosen.Count >= topK) break;
+            if (i == current.FallbackIndex) continue;
+            var candidate = scores[i];
+            if (candidate.Score < current.Thresholds[i]) continue;
+            // A hidden specialist matters only as the best fit; it never takes a visible second choice's place.
+            if (best is not null && !current.Specialists[i].IsVisibleTo(tenant)) continue;
             if (best is null) best = candidate;
             else if (candidate.Score < tuning.SecondChoiceRatio * best.Score) break;
-            chosen.Add(candidate.Id);
+            chosen.Add(i);
         }
 
         if (fallbackFits && (best is null || fallback!.Score >= best.Score + tuning.FallbackMargin))
-            return new RouteDecision(ranked, [fallback!.Id], FellBack: false);
-        if (best is not null) return new RouteDecision(ranked, chosen, FellBack: false);
-        return new RouteDecision(ranked, fallback is null ? [] : [fallback.Id], FellBack: true);
+            return new RouteDecision(visibleRanked, [fallback!.Id], FellBack: false);
+        if (chosen.Count > 0 && current.Specialists[chosen[0]].IsVisibleTo(tenant))
+            return new RouteDecision(visibleRanked, chosen.Select(i => scores[i].Id).ToArray(), FellBack: false);
+        return new RouteDecision(visibleRanked, fallback is null ? [] : [fallback.Id], FellBack: true);
     }
 
     private double EmbeddingWeight(double japanese) => tuning.Signals switch

@@ -71,6 +71,20 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     }
 
     [Theory]
+    [InlineData("Who signs off on my expense claims and receipts at ACME?")]
+    [InlineData("ACMEの経費精算で領収書をなくした場合はどうしますか？")]
+    public void A_question_about_a_domain_the_tenant_may_not_use_falls_back_instead_of_going_to_a_neighbour(string query)
+    {
+        var employee = fixture.Router.Route(query, "acme");
+        var outsider = fixture.Router.Route(query, ConstellationCatalog.PublicTenant);
+
+        Assert.Equal("org-acme", employee.Chosen[0]);
+        Assert.Equal(["general"], outsider.Chosen);
+        Assert.True(outsider.FellBack);
+        Assert.DoesNotContain(outsider.Candidates, candidate => candidate.Id == "org-acme");
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("   ")]
     [InlineData("？！…")]

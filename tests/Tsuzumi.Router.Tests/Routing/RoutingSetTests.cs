@@ -16,9 +16,29 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.Contains(set.Items, item => item.Kind == kind);
         foreach (var id in new[] { "finance", "medical", "org-acme", "general" })
             Assert.Contains(set.Items, item => item.Expected.Contains(id));
-        var catalogExamples = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples).ToHashSet();
-        Assert.DoesNotContain(set.Items, item => catalogExamples.Contains(item.Query));
     }
+
+    [Fact]
+    public void No_query_repeats_a_catalog_example_or_a_query_of_another_set()
+    {
+        var catalogExamples = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples).Select(Comparable).ToHashSet();
+        var seen = new Dictionary<string, string>();
+        foreach (var file in AllSets)
+        {
+            foreach (var item in RoutingSet.Load(RoutingFixture.SetPath(file)).Items)
+            {
+                var key = Comparable(item.Query);
+                Assert.False(catalogExamples.Contains(key), $"{file}: '{item.Query}' is a catalog example");
+                Assert.True(seen.TryAdd(key, file), $"{file}: '{item.Query}' is already in {seen.GetValueOrDefault(key)}");
+            }
+        }
+    }
+
+    private static readonly string[] AllSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl"];
+
+    // NFKC, lower case, letters and digits only: "What is NISA?" and "what is ＮＩＳＡ" are the same query.
+    private static string Comparable(string query) =>
+        string.Concat(query.Normalize(System.Text.NormalizationForm.FormKC).ToLowerInvariant().Where(char.IsLetterOrDigit));
 
     [Fact]
     public void The_tuning_set_meets_the_accuracy_targets()
@@ -37,10 +57,13 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.True(slices.Single(slice => slice.Lang == lang).Top1Accuracy >= 0.9, $"{lang} top-1 below 90%\n{report}");
     }
 
+    // Floors a few queries below what the router achieves now (98.4 %, 97.2 %, 88.8 % top-1; docs/routing.md), so a
+    // regression fails the test; they are guards, never tuning targets. routing-heldout-3 was run once, at the end.
     [Theory]
-    [InlineData("routing-heldout.jsonl")]
-    [InlineData("routing-heldout-2.jsonl")]
-    public void A_held_out_set_is_routed_nearly_as_well_and_leaks_nothing(string file)
+    [InlineData("routing-heldout.jsonl", 0.93)]
+    [InlineData("routing-heldout-2.jsonl", 0.91)]
+    [InlineData("routing-heldout-3.jsonl", 0.84)]
+    public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));
 
@@ -48,12 +71,9 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
 
         var all = slices.Single(slice => slice.Lang == "all");
         var report = string.Join('\n', misses.Select(miss => $"{miss.Query}: {string.Join('+', miss.Chosen)} ({miss.Candidates})"));
-        Assert.True(all.Top1Accuracy >= HeldOutTop1Floor, $"held-out top-1 {all.Top1Accuracy:P1}\n{report}");
+        Assert.True(all.Top1Accuracy >= top1Floor, $"held-out top-1 {all.Top1Accuracy:P1}\n{report}");
         Assert.Equal(0, all.TenantLeaks);
     }
-
-    // Below the first runs on the held-out sets (90.3 % and 94.4 %); a regression guard, never a tuning target.
-    private const double HeldOutTop1Floor = 0.85;
 
     [Fact]
     public void Every_query_as_the_public_tenant_keeps_acme_rules_out_of_the_candidates()

@@ -28,8 +28,21 @@ public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
     public float[][] Embed(IReadOnlyList<string> sentences)
     {
         var prepared = new string[sentences.Count];
-        for (var i = 0; i < prepared.Length; i++) prepared[i] = QueryText.SpaceOutJapanese(QueryText.Normalize(sentences[i]));
+        for (var i = 0; i < prepared.Length; i++) prepared[i] = Truncate(QueryText.SpaceOutJapanese(QueryText.Normalize(sentences[i])));
         return encoder.Encode(prepared, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The first <see cref="MaxWords"/> words only: a spaced-out Japanese paragraph is one token per character, and
+    /// the model's cost grows with the square of the length, while a question's domain shows in its opening. The
+    /// lexical score still reads the whole query.
+    /// </summary>
+    internal const int MaxWords = 48;
+
+    private static string Truncate(string prepared)
+    {
+        var words = prepared.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words.Length <= MaxWords ? prepared : string.Join(' ', words.AsSpan(0, MaxWords).ToArray());
     }
 
     public void Dispose() => encoder.Dispose();

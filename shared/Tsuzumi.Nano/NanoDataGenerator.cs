@@ -48,7 +48,7 @@ public static class NanoDataGenerator
     {
         ArgumentNullException.ThrowIfNull(outputDirectory);
         options ??= new NanoGenerationOptions();
-        var inconsistencies = FactTables.FindInconsistencies(FactTables.All);
+        var inconsistencies = FactTables.FindInconsistencies(FactTables.All).Concat(TrainingParaphrases.FindInconsistencies()).ToList();
         if (inconsistencies.Count > 0) throw new InvalidOperationException("inconsistent fact tables:\n" + string.Join("\n", inconsistencies));
 
         var written = new List<GeneratedFile>();
@@ -72,7 +72,7 @@ public static class NanoDataGenerator
             written.Add(WriteFile(outputDirectory, $"data/qa/{domain}/{NanoDatasets.HeldOutFile}", JsonLines.HeldOut(dataset.HeldOut)));
             written.Add(WriteFile(outputDirectory, $"data/qa/{domain}/{NanoDatasets.MultipleChoiceFile}", JsonLines.MultipleChoice(dataset.MultipleChoice)));
             // The tokenizer sees every text the models will see, org-acme included: a vocabulary entry teaches no fact.
-            tokenizerTexts.AddRange(dataset.Train.SelectMany(pair => new[] { pair.Prompt, pair.Completion }));
+            tokenizerTexts.AddRange(dataset.Train.Where(pair => !pair.IsParaphrase).SelectMany(pair => new[] { pair.Prompt, pair.Completion }));
             tokenizerTexts.AddRange(dataset.HeldOut.Select(question => question.Prompt));
             tokenizerTexts.AddRange(dataset.MultipleChoice.SelectMany(item => item.Choices));
         }

@@ -83,6 +83,38 @@ public sealed class EvaluationTable(IReadOnlyList<ContestantResult> rows)
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// Every generated answer, one JSON object per line (<c>contestant, task, id, hit, answer</c>), so a key-fact score
+    /// can be read question by question: what did a specialist say where it missed?
+    /// </summary>
+    public string ToAnswersJsonLines()
+    {
+        var text = new StringBuilder();
+        using var buffer = new MemoryStream();
+        foreach (var row in Rows)
+        {
+            foreach (var task in row.Tasks.OfType<GenerativeQaResult>())
+            {
+                foreach (var outcome in task.Outcomes)
+                {
+                    buffer.SetLength(0);
+                    using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("contestant", row.Contestant.Name);
+                        json.WriteString("task", task.TaskName);
+                        json.WriteString("id", outcome.Id);
+                        json.WriteBoolean("hit", outcome.IsHit);
+                        json.WriteString("answer", outcome.Answer);
+                        json.WriteEndObject();
+                    }
+                    text.Append(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length)).Append('\n');
+                }
+            }
+        }
+        return text.ToString();
+    }
+
     private int Count(string task) => Rows.SelectMany(row => row.Tasks).FirstOrDefault(result => result.TaskName == task)?.QuestionCount ?? 0;
 
     private static string Cell(MetricValue value) =>

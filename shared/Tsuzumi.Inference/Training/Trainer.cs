@@ -43,6 +43,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
         using var adapter = options.FullFineTune ? null : CreateAdapter(model.Config);
         var trainable = options.FullFineTune ? EnableFullTraining(model) : adapter!.Pairs.Values.SelectMany(pair => new[] { (Parameter)pair.A, (Parameter)pair.B }).ToArray();
         using var optimizer = optim.AdamW(trainable, options.LearningRate, weight_decay: options.WeightDecay);
+        using var headRowMask = HeadRowMask(model.Config);
 
         var state = new RunState { Seed = options.Seed, Full = options.FullFineTune };
         if (resume && Directory.Exists(checkpointDirectory))
@@ -76,6 +77,8 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
 
                     var endsStep = (micro + 1) % options.GradientAccumulation == 0 || micro + 1 == microBatchesPerEpoch;
                     if (!endsStep) continue;
+                    // Rows outside the head tokens get no gradient: with B starting at zero, AdamW then leaves them at zero.
+                    if (headRowMask is not null) adapter!.Pairs[LoraTargets.Head].B.grad!.mul_(headRowMask);
                     if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradientNorm);
                     var rate = schedule.At(state.Step);
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
@@ -141,6 +144,17 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
             targets += count;
         }
         return total / Math.Max(1, targets);
+    }
+
+    /// <summary>[vocab, 1]: 1 for the rows of <see cref="TrainingOptions.HeadTokens"/>, 0 elsewhere; null when the whole head trains.</summary>
+    private Tensor? HeadRowMask(LlamaConfig config)
+    {
+        if (options.HeadTokens is not { } headTokens) return null;
+        if (headTokens.FirstOrDefault(token => token >= config.VocabSize) is var outside && outside >= config.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(options), outside, $"head token {outside} is outside the vocabulary of {config.VocabSize}");
+        var rows = new float[config.VocabSize];
+        foreach (var token in headTokens) rows[token] = 1;
+        return tensor(rows, new long[] { config.VocabSize, 1 });
     }
 
     private LoraAdapter CreateAdapter(LlamaConfig config)

@@ -11,6 +11,13 @@ public sealed record TrainingOptions
     public bool UseRsLora { get; init; }
     public IReadOnlyList<string> Targets { get; init; } = Adapters.LoraTargets.Layers;
 
+    /// <summary>
+    /// With the output head among <see cref="Targets"/>: the only token ids whose head rows the adapter may change (null:
+    /// all). The head correction then moves just these tokens' logits — e.g. vocabulary the base model never learned to
+    /// produce — and every other token keeps the base model's head, so the adapter cannot tilt other answers through it.
+    /// </summary>
+    public IReadOnlyList<int>? HeadTokens { get; init; }
+
     public int Epochs { get; init; } = 3;
     public double LearningRate { get; init; } = 2e-4;
     public double WeightDecay { get; init; } = 0.0;
@@ -46,5 +53,9 @@ public sealed record TrainingOptions
         if (EvalFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(EvalFraction), EvalFraction, "eval fraction must be in [0, 1)");
         if (WarmupFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(WarmupFraction), WarmupFraction, "warmup fraction must be in [0, 1)");
         if (!FullFineTune && Targets.Count == 0) throw new ArgumentException("at least one LoRA target module is needed", nameof(Targets));
+        if (HeadTokens is not null && (FullFineTune || !Targets.Contains(Adapters.LoraTargets.Head)))
+            throw new ArgumentException("head tokens restrict the output-head adapter: add head to the LoRA targets", nameof(HeadTokens));
+        if (HeadTokens is { Count: 0 }) throw new ArgumentException("the list of head tokens is empty: nothing of the head could be trained", nameof(HeadTokens));
+        if (HeadTokens?.FirstOrDefault(token => token < 0) is < 0 and var negative) throw new ArgumentOutOfRangeException(nameof(HeadTokens), negative, "token ids are not negative");
     }
 }

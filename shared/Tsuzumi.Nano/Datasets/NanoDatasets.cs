@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace Tsuzumi.Nano.Datasets;
@@ -18,7 +20,7 @@ public sealed class InvalidDatasetException(IReadOnlyList<DatasetProblem> proble
 /// <summary>
 /// Validates QA dataset folders (<c>train.jsonl</c>, <c>heldout.jsonl</c>, <c>mc.jsonl</c>): every line a JSON object with
 /// its required fields, ids unique within a domain, every held-out key fact present in some training answer, and no
-/// held-out prompt contained verbatim in a training prompt.
+/// held-out prompt contained verbatim in, or nearly equal to (<see cref="NearDuplicateSimilarity"/>), a training prompt.
 /// </summary>
 public static class NanoDatasets
 {
@@ -42,6 +44,53 @@ public static class NanoDatasets
     {
         var problems = Validate(directory);
         if (problems.Count > 0) throw new InvalidDatasetException(problems);
+    }
+
+    /// <summary>
+    /// From this <see cref="PromptSimilarity"/> on, a held-out prompt counts as a training prompt in other clothes (a
+    /// changed wrapper, punctuation, width or case) and no longer measures transfer to unseen wording.
+    /// </summary>
+    public const double NearDuplicateSimilarity = 0.85;
+
+    /// <summary>
+    /// How much of <paramref name="heldOut"/> a training prompt repeats, 0–1: the Dice coefficient of their character
+    /// bigrams after NFKC, lower-casing and dropping everything but letters and digits; 1 when the normalised training
+    /// prompt contains the whole held-out prompt (a short training prompt inside a longer held-out one is no leak).
+    /// </summary>
+    public static double PromptSimilarity(string heldOut, string trainPrompt)
+    {
+        ArgumentNullException.ThrowIfNull(heldOut);
+        ArgumentNullException.ThrowIfNull(trainPrompt);
+        var a = Normalise(heldOut);
+        var b = Normalise(trainPrompt);
+        if (a.Length == 0 || b.Length == 0) return a.Length == b.Length ? 1 : 0;
+        if (b.Contains(a, StringComparison.Ordinal)) return 1;
+        if (a.Length < 2 || b.Length < 2) return 0;
+        var bigrams = new Dictionary<(char, char), int>();
+        for (var i = 0; i + 1 < a.Length; i++) bigrams[(a[i], a[i + 1])] = bigrams.GetValueOrDefault((a[i], a[i + 1])) + 1;
+        var shared = 0;
+        for (var i = 0; i + 1 < b.Length; i++)
+        {
+            if (bigrams.GetValueOrDefault((b[i], b[i + 1])) is > 0 and var count)
+            {
+                bigrams[(b[i], b[i + 1])] = count - 1;
+                shared++;
+            }
+        }
+        return 2.0 * shared / (a.Length - 1 + b.Length - 1);
+    }
+
+    /// <summary>The training prompt most like <paramref name="prompt"/>, with its <see cref="PromptSimilarity"/>.</summary>
+    public static (string Prompt, double Similarity)? MostSimilar(string prompt, IEnumerable<string> trainPrompts) =>
+        trainPrompts.Select(trainPrompt => (trainPrompt, PromptSimilarity(prompt, trainPrompt)))
+            .Aggregate(((string, double)?)null, (best, next) => best is null || next.Item2 > best.Value.Item2 ? next : best);
+
+    private static string Normalise(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var character in text.Normalize(NormalizationForm.FormKC).ToLowerInvariant())
+            if (char.IsLetterOrDigit(character)) builder.Append(character);
+        return builder.ToString();
     }
 
     private static bool IsDomainFolder(string directory) =>
@@ -70,6 +119,9 @@ public static class NanoDatasets
             var keyFacts = RequiredStrings(json, "keyFacts", file, line, problems, minimum: 1);
             if (prompt is not null && trainPrompts.FirstOrDefault(trainPrompt => trainPrompt.Contains(prompt.Trim(), StringComparison.Ordinal)) is { } leaked)
                 problems.Add(new(file, line, $"the held-out prompt occurs verbatim in training (\"{leaked}\")"));
+            else if (prompt is not null && MostSimilar(prompt, trainPrompts) is { Similarity: >= NearDuplicateSimilarity } near)
+                problems.Add(new(file, line, string.Create(CultureInfo.InvariantCulture,
+                    $"the held-out prompt nearly equals a training prompt (similarity {near.Similarity:F2} ≥ {NearDuplicateSimilarity:F2}: \"{near.Prompt}\")")));
             foreach (var fact in keyFacts ?? [])
             {
                 if (!trainAnswers.Any(answer => answer.Contains(fact, StringComparison.Ordinal)))

@@ -10,7 +10,8 @@ public sealed class EvaluationTableTests
         new ContestantResult(Contestant.ForModel("/models/base.gguf"),
         [
             new MultipleChoiceResult("piqa", [new MetricValue("acc", 0.5, 0.01), new MetricValue("acc_norm", 0.55, 0.012)], TimeSpan.FromSeconds(2), []),
-            new GenerativeQaResult("facts", [new MetricValue("hit", 1, double.NaN)], TimeSpan.Zero, []),
+            new GenerativeQaResult("facts", [new MetricValue("hit", 1, double.NaN)], TimeSpan.Zero,
+                [new KeyFactOutcome("q1", "東京です。", [true]), new KeyFactOutcome("q2", "Osaka, \"probably\"", [true, false])]),
         ]),
         new ContestantResult(Contestant.ForModel("/models/base.gguf", [AdapterSpec.Parse("/adapters/legal-specialist:0.5")]),
         [
@@ -49,6 +50,22 @@ public sealed class EvaluationTableTests
         Assert.Equal(0.02, piqa.GetProperty("acc_norm_stderr").GetDouble());
         Assert.Equal(0.5, contestants[1].GetProperty("adapters")[0].GetProperty("weight").GetDouble());
         Assert.Equal(JsonValueKind.Null, contestants[0].GetProperty("tasks").GetProperty("facts").GetProperty("hit_stderr").ValueKind);
+    }
+
+    [Fact]
+    public void Answers_are_one_json_line_per_generated_answer_with_its_hit()
+    {
+        var lines = Table().ToAnswersJsonLines().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(2, lines.Length); // multiple-choice tasks have no answers to write
+        using var first = JsonDocument.Parse(lines[0]);
+        Assert.Equal("base", first.RootElement.GetProperty("contestant").GetString());
+        Assert.Equal("q1", first.RootElement.GetProperty("id").GetString());
+        Assert.True(first.RootElement.GetProperty("hit").GetBoolean());
+        Assert.Contains("東京です。", lines[0], StringComparison.Ordinal); // readable, not \u-escaped
+        using var second = JsonDocument.Parse(lines[1]);
+        Assert.False(second.RootElement.GetProperty("hit").GetBoolean());
+        Assert.Equal("Osaka, \"probably\"", second.RootElement.GetProperty("answer").GetString());
     }
 
     [Theory]

@@ -73,6 +73,47 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_head_adapter_restricted_to_some_tokens_changes_only_their_rows_of_the_output_head()
+    {
+        int[] headTokens = [7, 42, 300];
+        var result = Train(Small with { Targets = ["q_proj", "lm_head"], HeadTokens = headTokens, Epochs = 1 }, "head-rows",
+            cancellation: TestContext.Current.CancellationToken);
+
+        using var model = PretrainedModel.Load(modelPath, ScalarType.Float32);
+        using var adapter = PeftAdapterFormat.Load(result.Directory, model.Model.Config);
+        var b = adapter.Pairs[LoraTargets.Head].B; // [vocab, rank]
+        var rowNorms = b.abs().sum(1).data<float>().ToArray();
+        Assert.All(headTokens, token => Assert.True(rowNorms[token] > 0, $"row {token} did not train"));
+        Assert.Equal(headTokens.Length, rowNorms.Count(norm => norm != 0));
+        Assert.Equal(headTokens, result.Report.Options.HeadTokens);
+    }
+
+    [Fact]
+    public void Head_tokens_without_a_head_target_are_rejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => (Small with { HeadTokens = [1] }).Validate());
+        Assert.Contains("add head to the LoRA targets", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unseen_vocabulary_is_the_answer_tokens_absent_from_the_pretraining_text()
+    {
+        using var model = PretrainedModel.Load(modelPath, ScalarType.Float32);
+        var examples = TrainingData.Load(dataPath, model.Tokenizer, ChatTemplate.For(ChatFormat.Plain), model.Model.Config.MaxPositionEmbeddings);
+        var answerTokens = examples.SelectMany(example => example.Tokens.Where((_, position) => example.LossMask[position])).Distinct().ToArray();
+        var pretraining = Path.Combine(folder, "pretraining.txt");
+        File.WriteAllText(pretraining, "Tom and Lily like the red ball.\n\nHer cat is small.");
+        var seen = new[] { "Tom and Lily like the red ball.", "Her cat is small." }.SelectMany(text => model.Tokenizer.Encode(text, addSpecialTokens: true)).ToHashSet();
+
+        var unseen = UnseenVocabulary.Find(examples, model.Tokenizer, [pretraining]);
+
+        var expected = answerTokens.Where(token => !seen.Contains(token) && token != model.Tokenizer.EosId && token != model.Tokenizer.BosId).Order();
+        Assert.Equal(expected, unseen);
+        Assert.InRange(unseen.Count, 1, answerTokens.Length - 2);
+        Assert.Throws<TrainingDataException>(() => UnseenVocabulary.Find(examples, model.Tokenizer, [Path.Combine(folder, "missing.txt")]));
+    }
+
+    [Fact]
     public void An_output_folder_that_cannot_be_written_is_a_clear_error_before_training()
     {
         var blocked = Path.Combine(folder, "file");

@@ -90,6 +90,34 @@ public sealed class NanoDatasetsTests : IDisposable
     }
 
     [Fact]
+    public void A_held_out_prompt_that_differs_from_a_training_prompt_only_in_case_punctuation_or_width_is_rejected()
+    {
+        var heldOut = """{"id":"h1","prompt":"what is the ＩＴ extension","keyFacts":["extension 1234"]}""" + "\n";
+        var problem = Single(NanoDatasets.Validate(Domain(heldOut: heldOut)), "heldout.jsonl", 1);
+        Assert.Contains("nearly equals a training prompt (similarity 1.00", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_held_out_prompt_one_word_away_from_a_training_prompt_is_rejected_but_a_rewording_is_not()
+    {
+        var oneWordAway = """{"id":"h1","prompt":"When is the expenses deadline?","keyFacts":["5th business day"]}""" + "\n";
+        var problem = Single(NanoDatasets.Validate(Domain(heldOut: oneWordAway)), "heldout.jsonl", 1);
+        Assert.Contains("\"When is the expense deadline?\"", problem.Message, StringComparison.Ordinal);
+
+        Assert.Empty(NanoDatasets.Validate(Domain(heldOut: GoodHeldOut)));
+    }
+
+    [Fact]
+    public void Prompt_similarity_counts_shared_bigrams_and_a_short_training_prompt_inside_a_held_out_one_is_no_leak()
+    {
+        Assert.Equal(1.0, NanoDatasets.PromptSimilarity("配当とは？", "簡潔に答えてください。配当とは何ですか？"), 3);
+        Assert.True(NanoDatasets.PromptSimilarity("投資の利回りはどのように表されますか？", "利回りは？") < 0.5);
+        Assert.Equal(0.0, NanoDatasets.PromptSimilarity("abc", "xyz"), 3);
+        // "abcd" and "abce" share the bigrams ab and bc of three each: Dice = 2·2 / (3 + 3).
+        Assert.Equal(2.0 / 3, NanoDatasets.PromptSimilarity("abcd", "abce"), 3);
+    }
+
+    [Fact]
     public void Empty_key_facts_a_label_out_of_range_and_repeated_choices_are_rejected()
     {
         var heldOut = """{"id":"h1","prompt":"By what day?","keyFacts":[]}""" + "\n";
@@ -135,6 +163,37 @@ public sealed class NanoDatasetsTests : IDisposable
         Assert.True(dataset.MultipleChoice.Count >= 50, $"{dataset.MultipleChoice.Count} choice items");
         Assert.Equal(dataset.Train.Count / 2, dataset.Train.Count(pair => pair.Id.Contains(".ja.", StringComparison.Ordinal)));
         Assert.All(dataset.MultipleChoice, item => Assert.Contains(item.KeyFactOf(dataset), item.Choices[item.Label], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void General_gets_no_paraphrases_because_the_base_model_was_pretrained_on_its_pairs()
+    {
+        var dataset = new QaDatasetBuilder(42).Build(NanoDomain.General);
+        Assert.DoesNotContain(dataset.Train, pair => pair.IsParaphrase);
+        Assert.Equal(FactTables.ForDomain(NanoDomain.General).Count * 6, dataset.Train.Count);
+    }
+
+    [Theory]
+    [InlineData("finance")]
+    [InlineData("medical")]
+    [InlineData("org-acme")]
+    public void Adapter_domains_train_every_fact_in_several_question_forms_that_all_lead_to_its_answer(string domain)
+    {
+        var dataset = new QaDatasetBuilder(42).Build(domain);
+        foreach (var fact in FactTables.ForDomain(domain))
+        {
+            foreach (var language in Enum.GetValues<Language>())
+            {
+                var code = language == Language.Japanese ? "ja" : "en";
+                var forms = dataset.Train.Where(pair => pair.Id.StartsWith($"{fact.Id}.{code}.", StringComparison.Ordinal)).ToArray();
+                var paraphrases = TrainingParaphrases.For(fact.Id)!.In(language);
+                Assert.Equal(3 + QaDatasetBuilder.FramesPerFact + paraphrases.Questions.Count, forms.Length);
+                Assert.Equal(forms.Length, forms.Select(pair => pair.Prompt).Distinct(StringComparer.Ordinal).Count());
+                Assert.All(forms, pair => Assert.Equal(fact.In(language).Answer, pair.Completion));
+                Assert.Equal(QaDatasetBuilder.FramesPerFact, forms.Count(pair => pair.Prompt.Contains(paraphrases.Topic, StringComparison.Ordinal) && pair.IsParaphrase
+                    && !paraphrases.Questions.Contains(pair.Prompt)));
+            }
+        }
     }
 
     public void Dispose()

@@ -10,6 +10,13 @@ public sealed class FactTablesTests
         Assert.Empty(FactTables.FindInconsistencies(FactTables.All));
     }
 
+    [Fact]
+    public void Every_adapter_domain_fact_has_training_paraphrases_and_no_general_fact_has_any()
+    {
+        Assert.Empty(TrainingParaphrases.FindInconsistencies());
+        Assert.All(FactTables.ForDomain(NanoDomain.General), fact => Assert.Null(TrainingParaphrases.For(fact.Id)));
+    }
+
     [Theory]
     [InlineData("general")]
     [InlineData("finance")]

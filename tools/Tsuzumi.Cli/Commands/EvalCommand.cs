@@ -29,6 +29,7 @@ internal static class EvalCommand
         var limit = new Option<int?>("--limit") { Description = "Evaluate only N questions per task (the first N; a seeded sample with --seed)" };
         var seed = new Option<int?>("--seed") { Description = "With --limit: sample the N questions with this seed" };
         var json = new Option<bool>("--json") { Description = "Print results as JSON instead of a table" };
+        var answers = new Option<string?>("--answers") { Description = "Also write every generated QA answer to this JSONL file (contestant, task, id, hit, answer)" };
         var chat = new Option<bool>("--chat") { Description = "Wrap generative-QA prompts in the model's chat template" };
         var chatFormat = new Option<string?>("--chat-format") { Description = "With --chat: plain, llama2, llama3 or chatml instead of detecting it" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per generative-QA answer", DefaultValueFactory = _ => 128 };
@@ -40,7 +41,7 @@ internal static class EvalCommand
 
         var command = new Command("eval", "Evaluate a model: multiple choice by log-likelihood (as lm-evaluation-harness) and generative QA by key facts")
         {
-            model, catalog, specialists, name, adapters, tasks, limit, seed, json, chat, chatFormat, maxTokens, addBos, batchSize, dataDir, dtype,
+            model, catalog, specialists, name, adapters, tasks, limit, seed, json, answers, chat, chatFormat, maxTokens, addBos, batchSize, dataDir, dtype,
             RoutingEvalCommand.Create(),
         };
         command.SetAction((parse, cancellation) =>
@@ -72,6 +73,7 @@ internal static class EvalCommand
                     _ => null,
                 }, line => Console.Error.WriteLine(line), cancellation);
                 Console.Out.Write(parse.GetValue(json) ? table.ToJson() + Environment.NewLine : table.ToText());
+                if (parse.GetValue(answers) is { } answersPath) File.WriteAllText(answersPath, table.ToAnswersJsonLines());
                 return Task.FromResult(0);
             }
             catch (Exception error) when (error is EvaluationDataException or ModelFormatException or FileNotFoundException or CatalogException

@@ -25,6 +25,12 @@ internal static class TrainCommand
         var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 16 };
         var alpha = new Option<double>("--alpha") { DefaultValueFactory = _ => 32 };
         var targets = new Option<string>("--targets") { Description = "Comma-separated: q,k,v,o,gate,up,down (and head for lm_head)", DefaultValueFactory = _ => "q,k,v,o,gate,up,down" };
+        var headUnseenIn = new Option<string[]>("--head-tokens-unseen-in")
+        {
+            Description = "With head among --targets: train only the head rows of answer tokens that never occur in this pretraining data " +
+                          "(a folder of .txt files, a QA .jsonl or a text file; repeatable), so no other token's logit moves",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var learningRate = new Option<double>("--lr") { DefaultValueFactory = _ => 2e-4 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 8 };
@@ -40,7 +46,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a LoRA adapter (default) or fine-tune the whole model (--full) on JSONL examples")
         {
-            model, data, output, rank, alpha, targets, epochs, learningRate, batch, accumulate, seed, full, evalFraction, warmup, maxGradNorm, resume, chatTemplate, chat,
+            model, data, output, rank, alpha, targets, headUnseenIn, epochs, learningRate, batch, accumulate, seed, full, evalFraction, warmup, maxGradNorm, resume, chatTemplate, chat,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -69,6 +75,13 @@ internal static class TrainCommand
                 var examples = dataPaths
                     .SelectMany(path => TrainingData.Load(path, loaded.Tokenizer, template, loaded.Model.Config.MaxPositionEmbeddings, parse.GetValue(chat)))
                     .ToArray();
+                if (parse.GetValue(headUnseenIn) is { Length: > 0 } pretrainingPaths)
+                {
+                    options = options with { HeadTokens = UnseenVocabulary.Find(examples, loaded.Tokenizer, pretrainingPaths) };
+                    options.Validate();
+                    Console.Error.WriteLine($"tsuzumi train: the head adapter trains the rows of {options.HeadTokens.Count} answer tokens unseen in pretraining: " +
+                        string.Join(" ", options.HeadTokens.Take(40).Select(token => loaded.Tokenizer.Decode([token]))) + (options.HeadTokens.Count > 40 ? " …" : ""));
+                }
                 Console.Error.WriteLine($"tsuzumi train: {(options.FullFineTune ? "full fine-tuning" : $"LoRA r={options.Rank} α={options.Alpha} on {string.Join(",", options.Targets)}")} · {examples.Length} examples · {options.Epochs} epochs");
 
                 TrainingReport? report = null;

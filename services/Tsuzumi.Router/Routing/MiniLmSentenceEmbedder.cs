@@ -33,11 +33,11 @@ public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
     }
 
     /// <summary>
-    /// The first <see cref="MaxWords"/> words only: a spaced-out Japanese paragraph is one token per character, and
+    /// The first <see cref="MaxWords"/> words only (56: chosen on the tuning set, docs/routing.md): a spaced-out Japanese paragraph is one token per character, and
     /// the model's cost grows with the square of the length, while a question's domain shows in its opening. The
     /// lexical score still reads the whole query.
     /// </summary>
-    internal const int MaxWords = 48;
+    internal const int MaxWords = 56;
 
     private static string Truncate(string prepared)
     {

@@ -86,14 +86,16 @@ internal static unsafe class SingleRowProjection
         for (var i = 0; i < weights.Count; i++) starts[i + 1] = starts[i] + (int)weights[i].shape[0];
         var outputShape = input.shape.ToArray();
         outputShape[^1] = starts[^1];
-        using var activations = input.contiguous();
-        var count = (int)(activations.numel() / columns);
+        var count = (int)(input.numel() / columns);
         var dtype = weights[0].dtype;
+        // Several bf16 rows go to the native vdpbf16ps kernel, which reads the bf16 activations as they are. Without it
+        // libtorch takes them (Applies routes them there too): widened C# tiles measured slower than libtorch.
+        var native = dtype == ScalarType.BFloat16 && count > 1;
+        if (native && !NativeBf16Rows.Available) return LibtorchConcatenated(input, weights);
+        using var activations = input.contiguous();
         var output = empty(outputShape, dtype: dtype);
-        // The activations in fp32, row after row, read for every weight row; for bf16 weights each row's even
+        // The activations in fp32, row after row, read for every weight row; for bf16 weights (one row here) its even
         // elements, then its odd ones.
-        // Several bf16 rows go to the native vdpbf16ps kernel where there is one: it reads the bf16 activations as they are.
-        var native = dtype == ScalarType.BFloat16 && count > 1 && NativeBf16Rows.Available;
         var activationRows = (nint)TensorMemory.DataPointer(activations);
         var x = new float[native ? 0 : (long)count * columns];
         if (dtype == ScalarType.Float32) new ReadOnlySpan<float>(TensorMemory.DataPointer(activations), x.Length).CopyTo(x);
@@ -125,10 +127,8 @@ internal static unsafe class SingleRowProjection
             }
             else if (native)
                 NativeBf16Rows.Multiply((ushort*)bases[weight] + (long)start * columns, (ushort*)activationRows, count, (ushort*)y + starts[weight] + start, outputs, length, columns);
-            else if (dtype == ScalarType.Float32)
-                Float32RowsMany((float*)bases[weight] + (long)start * columns, x, count, (float*)y + starts[weight] + start, outputs, length, columns);
             else
-                Bf16RowsMany((ushort*)bases[weight] + (long)start * columns, x, count, (ushort*)y + starts[weight] + start, outputs, length, columns);
+                Float32RowsMany((float*)bases[weight] + (long)start * columns, x, count, (float*)y + starts[weight] + start, outputs, length, columns);
         }
         if ((long)outputs * columns * count < ParallelThreshold)
         {
@@ -139,6 +139,12 @@ internal static unsafe class SingleRowProjection
             Parallel.For(0, chunks.Count, Run);
         }
         return output;
+    }
+
+    private static Tensor LibtorchConcatenated(Tensor input, IReadOnlyList<Tensor> weights)
+    {
+        using var scope = NewDisposeScope();
+        return cat(weights.Select(weight => nn.functional.linear(input, weight)).ToArray(), -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -312,139 +318,6 @@ internal static unsafe class SingleRowProjection
                     for (var j = 0; j < tall; j++)
                     {
                         for (var i = 0; i < wide; i++) y[(long)(first + i) * outputs + r + j] = sums[j * 4 + i];
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// As <see cref="Float32RowsMany"/> for bf16 weights, widened as in <see cref="Bf16Rows"/>: each 32-weight block of
-    /// a row gives an even and an odd fp32 vector, both added into the same accumulator.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Bf16RowsMany(ushort* weights, float[] x, int inputs, ushort* y, int outputs, int count, int columns)
-    {
-        var high = Vector512.Create(0xFFFF0000u);
-        var vectorColumns = columns & ~31;
-        var sums = stackalloc float[16];
-        fixed (float* xs = x)
-        {
-            for (var r = 0; r < count; r += 4)
-            {
-                var tall = Math.Min(4, count - r);
-                var w0 = weights + (long)r * columns;
-                var w1 = weights + (long)(r + Math.Min(1, tall - 1)) * columns;
-                var w2 = weights + (long)(r + Math.Min(2, tall - 1)) * columns;
-                var w3 = weights + (long)(r + Math.Min(3, tall - 1)) * columns;
-                for (var first = 0; first < inputs; first += 4)
-                {
-                    var wide = Math.Min(4, inputs - first);
-                    var x0 = xs + (long)first * columns;
-                    var x1 = xs + (long)(first + Math.Min(1, wide - 1)) * columns;
-                    var x2 = xs + (long)(first + Math.Min(2, wide - 1)) * columns;
-                    var x3 = xs + (long)(first + Math.Min(3, wide - 1)) * columns;
-                    Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-                    Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-                    Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-                    Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-                    for (var c = 0; c < vectorColumns; c += 32)
-                    {
-                        var l0 = Vector512.Load((uint*)(w0 + c));
-                        var l1 = Vector512.Load((uint*)(w1 + c));
-                        var l2 = Vector512.Load((uint*)(w2 + c));
-                        var l3 = Vector512.Load((uint*)(w3 + c));
-                        var v0 = Vector512.Load(x0 + c);
-                        var v1 = Vector512.Load(x1 + c);
-                        var v2 = Vector512.Load(x2 + c);
-                        var v3 = Vector512.Load(x3 + c);
-                        var e0 = Vector512.ShiftLeft(l0, 16).AsSingle();
-                        a00 = Vector512.FusedMultiplyAdd(e0, v0, a00);
-                        a01 = Vector512.FusedMultiplyAdd(e0, v1, a01);
-                        a02 = Vector512.FusedMultiplyAdd(e0, v2, a02);
-                        a03 = Vector512.FusedMultiplyAdd(e0, v3, a03);
-                        var e1 = Vector512.ShiftLeft(l1, 16).AsSingle();
-                        a10 = Vector512.FusedMultiplyAdd(e1, v0, a10);
-                        a11 = Vector512.FusedMultiplyAdd(e1, v1, a11);
-                        a12 = Vector512.FusedMultiplyAdd(e1, v2, a12);
-                        a13 = Vector512.FusedMultiplyAdd(e1, v3, a13);
-                        var e2 = Vector512.ShiftLeft(l2, 16).AsSingle();
-                        a20 = Vector512.FusedMultiplyAdd(e2, v0, a20);
-                        a21 = Vector512.FusedMultiplyAdd(e2, v1, a21);
-                        a22 = Vector512.FusedMultiplyAdd(e2, v2, a22);
-                        a23 = Vector512.FusedMultiplyAdd(e2, v3, a23);
-                        var e3 = Vector512.ShiftLeft(l3, 16).AsSingle();
-                        a30 = Vector512.FusedMultiplyAdd(e3, v0, a30);
-                        a31 = Vector512.FusedMultiplyAdd(e3, v1, a31);
-                        a32 = Vector512.FusedMultiplyAdd(e3, v2, a32);
-                        a33 = Vector512.FusedMultiplyAdd(e3, v3, a33);
-                        v0 = Vector512.Load(x0 + c + 16);
-                        v1 = Vector512.Load(x1 + c + 16);
-                        v2 = Vector512.Load(x2 + c + 16);
-                        v3 = Vector512.Load(x3 + c + 16);
-                        var o0 = (l0 & high).AsSingle();
-                        a00 = Vector512.FusedMultiplyAdd(o0, v0, a00);
-                        a01 = Vector512.FusedMultiplyAdd(o0, v1, a01);
-                        a02 = Vector512.FusedMultiplyAdd(o0, v2, a02);
-                        a03 = Vector512.FusedMultiplyAdd(o0, v3, a03);
-                        var o1 = (l1 & high).AsSingle();
-                        a10 = Vector512.FusedMultiplyAdd(o1, v0, a10);
-                        a11 = Vector512.FusedMultiplyAdd(o1, v1, a11);
-                        a12 = Vector512.FusedMultiplyAdd(o1, v2, a12);
-                        a13 = Vector512.FusedMultiplyAdd(o1, v3, a13);
-                        var o2 = (l2 & high).AsSingle();
-                        a20 = Vector512.FusedMultiplyAdd(o2, v0, a20);
-                        a21 = Vector512.FusedMultiplyAdd(o2, v1, a21);
-                        a22 = Vector512.FusedMultiplyAdd(o2, v2, a22);
-                        a23 = Vector512.FusedMultiplyAdd(o2, v3, a23);
-                        var o3 = (l3 & high).AsSingle();
-                        a30 = Vector512.FusedMultiplyAdd(o3, v0, a30);
-                        a31 = Vector512.FusedMultiplyAdd(o3, v1, a31);
-                        a32 = Vector512.FusedMultiplyAdd(o3, v2, a32);
-                        a33 = Vector512.FusedMultiplyAdd(o3, v3, a33);
-                    }
-                    sums[0] = Vector512.Sum(a00);
-                    sums[1] = Vector512.Sum(a01);
-                    sums[2] = Vector512.Sum(a02);
-                    sums[3] = Vector512.Sum(a03);
-                    sums[4] = Vector512.Sum(a10);
-                    sums[5] = Vector512.Sum(a11);
-                    sums[6] = Vector512.Sum(a12);
-                    sums[7] = Vector512.Sum(a13);
-                    sums[8] = Vector512.Sum(a20);
-                    sums[9] = Vector512.Sum(a21);
-                    sums[10] = Vector512.Sum(a22);
-                    sums[11] = Vector512.Sum(a23);
-                    sums[12] = Vector512.Sum(a30);
-                    sums[13] = Vector512.Sum(a31);
-                    sums[14] = Vector512.Sum(a32);
-                    sums[15] = Vector512.Sum(a33);
-                    for (var c = vectorColumns; c < columns; c++)
-                    {
-                        var u0 = Bf16ToFloat(w0[c]);
-                        sums[0] += u0 * x0[c];
-                        sums[1] += u0 * x1[c];
-                        sums[2] += u0 * x2[c];
-                        sums[3] += u0 * x3[c];
-                        var u1 = Bf16ToFloat(w1[c]);
-                        sums[4] += u1 * x0[c];
-                        sums[5] += u1 * x1[c];
-                        sums[6] += u1 * x2[c];
-                        sums[7] += u1 * x3[c];
-                        var u2 = Bf16ToFloat(w2[c]);
-                        sums[8] += u2 * x0[c];
-                        sums[9] += u2 * x1[c];
-                        sums[10] += u2 * x2[c];
-                        sums[11] += u2 * x3[c];
-                        var u3 = Bf16ToFloat(w3[c]);
-                        sums[12] += u3 * x0[c];
-                        sums[13] += u3 * x1[c];
-                        sums[14] += u3 * x2[c];
-                        sums[15] += u3 * x3[c];
-                    }
-                    for (var j = 0; j < tall; j++)
-                    {
-                        for (var i = 0; i < wide; i++) y[(long)(first + i) * outputs + r + j] = FloatToBf16(sums[j * 4 + i]);
                     }
                 }
             }

@@ -1,3 +1,6 @@
+using TorchSharp;
+using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Adapters;
@@ -10,12 +13,18 @@ public sealed record WeightedAdapter(LoraAdapter Adapter, float Weight = 1f);
 /// rows, and each row adds Σ wᵢ·sᵢ·(x·Aᵢᵀ)·Bᵢᵀ over its own adapters. Per module the (row, adapter) pairs are
 /// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea): one stack over
 /// every row when no row has two adapters on the module (the usual case), else grouped by rank. The stacks are built once per batch composition and reused by every decode step.
+/// bf16 decode steps skip the stacks where the native kernel runs (<see cref="TryAddInto"/>): each token streams its own
+/// adapters' bf16 factors once and adds the correction into the projection's output in place.
 /// </summary>
-public sealed class AdapterBatch : IDisposable
+public sealed unsafe class AdapterBatch : IDisposable
 {
+    /// <summary>Below this many adapter weights read per call, waking a second core costs more than the work.</summary>
+    private const long ParallelThreshold = 1L << 18;
+
     private readonly IReadOnlyList<IReadOnlyList<WeightedAdapter>> rows;
     private readonly ScalarType dtype;
     private readonly Dictionary<string, ModuleStacks?> stacks = [];
+    private readonly Dictionary<string, RowTerm[][]?> rowTerms = [];
     private readonly Lock gate = new();
 
     /// <param name="rows">Row b's adapters; an empty list means the base model alone.</param>
@@ -58,6 +67,8 @@ public sealed class AdapterBatch : IDisposable
                         CoversEveryRowOnce: true)]);
                 }
             }
+            foreach (var (modulePath, terms) in rowTerms)
+                narrowed.rowTerms[modulePath] = terms is null ? null : kept.Select(row => terms[row]).ToArray();
         }
         return narrowed;
     }
@@ -90,6 +101,86 @@ public sealed class AdapterBatch : IDisposable
             delta.index_add_(0, group.Rows, bmm(low, group.BScaledTransposed).to(input.dtype), 1); // += [pairs, seq, out]
         }
         return delta.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Adds every token's low-rank corrections for <paramref name="modules"/> straight into <paramref name="output"/>
+    /// [batch, seq, Σ out] (module i's columns from its offset), through the native AVX512-BF16 kernel: one call per
+    /// (token, adapter) that reads the adapter's bf16 A and Bᵀ once, with no stacks, casts or temporaries. Taken for
+    /// bf16 forwards of at most <see cref="SingleRowProjection.MaxRows"/> tokens (decode steps) where the kernel is
+    /// available; otherwise nothing is done, false comes back and the caller takes <see cref="Delta"/>.
+    /// </summary>
+    /// <remarks>
+    /// The stacked fp32 path read 4 bytes per adapter weight per step and spent ~1,000 small libtorch calls on a step of
+    /// a 24-layer model; it was 38% of an eight-adapter decode step of the 0.5B benchmark model (docs/benchmarks.md).
+    /// </remarks>
+    internal bool TryAddInto(Tensor input, Tensor output, IReadOnlyList<(string ModulePath, int Offset, int Outputs)> modules)
+    {
+        if (!NativeBf16Rows.Available
+            || input.dtype != ScalarType.BFloat16 || output.dtype != ScalarType.BFloat16
+            || input.dim() != 3 || input.shape[0] != rows.Count
+            || input.shape[0] * input.shape[1] > SingleRowProjection.MaxRows
+            || !output.is_contiguous() || input.device_type != DeviceType.CPU
+            || (is_grad_enabled() && (input.requires_grad || output.requires_grad)))
+            return false;
+        var terms = modules.Select(module => RowTermsFor(module.ModulePath)).ToArray();
+        var sequence = (int)input.shape[1];
+        var tokens = (int)input.shape[0] * sequence;
+        var columns = (int)input.shape[2];
+        var stride = (int)output.shape[^1];
+        using var activations = input.contiguous();
+        var x = (nint)TensorMemory.DataPointer(activations);
+        var y = (nint)TensorMemory.DataPointer(output);
+        long work = 0;
+        for (var token = 0; token < tokens; token++)
+            for (var module = 0; module < modules.Count; module++)
+                foreach (var term in terms[module]?[token / sequence] ?? [])
+                    work += (long)term.Layout.Rank * (columns + modules[module].Outputs);
+        if (work == 0) return true;
+
+        void AddToken(int token)
+        {
+            var row = token / sequence;
+            var tokenInput = (ushort*)x + (long)token * columns;
+            var tokenOutput = (ushort*)y + (long)token * stride;
+            for (var module = 0; module < modules.Count; module++)
+            {
+                foreach (var term in terms[module]?[row] ?? [])
+                {
+                    NativeBf16Rows.AddLowRank(tokenInput, columns,
+                        (ushort*)TensorMemory.DataPointer(term.Layout.A), (ushort*)TensorMemory.DataPointer(term.Layout.BTransposed),
+                        term.Layout.Rank, term.Scale, tokenOutput + modules[module].Offset, modules[module].Outputs);
+                }
+            }
+        }
+        if (work < ParallelThreshold || tokens == 1)
+        {
+            for (var token = 0; token < tokens; token++) AddToken(token);
+        }
+        else
+        {
+            Parallel.For(0, tokens, AddToken);
+        }
+        return true;
+    }
+
+    /// <summary>Row b's adapters on <paramref name="modulePath"/> in the native kernel's layout, with their w·s; null when no row adapts it.</summary>
+    private RowTerm[][]? RowTermsFor(string modulePath)
+    {
+        lock (gate)
+        {
+            if (rowTerms.TryGetValue(modulePath, out var cached)) return cached;
+            var built = rows.Select(row => row
+                    .Where(adapter => adapter.Weight != 0)
+                    .Select(adapter => (adapter, Layout: adapter.Adapter.GetBf16RowLayout(modulePath)))
+                    .Where(pair => pair.Layout is not null)
+                    .Select(pair => new RowTerm(pair.Layout!, (float)(pair.adapter.Weight * pair.adapter.Adapter.Scale)))
+                    .ToArray())
+                .ToArray();
+            var result = built.Any(row => row.Length > 0) ? built : null;
+            rowTerms[modulePath] = result;
+            return result;
+        }
     }
 
     private ModuleStacks? StacksFor(string modulePath)
@@ -184,8 +275,12 @@ public sealed class AdapterBatch : IDisposable
                 group.BScaledTransposed.Dispose();
             }
             stacks.Clear();
+            rowTerms.Clear(); // the layouts belong to the adapters
         }
     }
+
+    /// <summary>One adapter of one row, in the native kernel's layout, with its mixing weight times its scale.</summary>
+    private readonly record struct RowTerm(LoraRowLayout Layout, float Scale);
 
     /// <param name="CoversEveryRowOnce">The pairs are exactly rows 0..n−1, in order: no gather or scatter is needed.</param>
     private sealed record RankGroup(Tensor Rows, Tensor ATransposed, Tensor BScaledTransposed, bool CoversEveryRowOnce);

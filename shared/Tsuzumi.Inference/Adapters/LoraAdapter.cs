@@ -7,6 +7,14 @@ namespace Tsuzumi.Inference.Adapters;
 /// <param name="B">[out, rank]</param>
 public sealed record LoraPair(Tensor A, Tensor B);
 
+/// <summary>A pair laid out for the native bf16 per-token kernel: both factors row-major over the rank.</summary>
+/// <param name="A">[rank, in] bf16, contiguous</param>
+/// <param name="BTransposed">[rank, out] bf16, contiguous</param>
+internal sealed record LoraRowLayout(Tensor A, Tensor BTransposed)
+{
+    public int Rank => (int)A.shape[0];
+}
+
 /// <summary>
 /// A LoRA adapter in memory: its identity (id and content version), hyper-parameters and the low-rank pair of
 /// every adapted module, keyed by module path (<c>model.layers.3.self_attn.q_proj</c>). Tensors are fp32.
@@ -15,6 +23,7 @@ public sealed class LoraAdapter : IDisposable
 {
     private readonly Dictionary<string, LoraPair> pairs;
     private readonly Dictionary<ScalarType, Dictionary<string, LoraPair>> converted = [];
+    private readonly Dictionary<string, LoraRowLayout> rowLayouts = [];
     private readonly Lock conversionLock = new();
 
     public LoraAdapter(string id, string version, LoraConfig config, IReadOnlyDictionary<string, LoraPair> pairs)
@@ -61,6 +70,27 @@ public sealed class LoraAdapter : IDisposable
         }
     }
 
+    /// <summary>
+    /// The pair for <paramref name="modulePath"/> as the native bf16 kernel reads it (<see cref="LoraRowLayout"/>),
+    /// converted once, then cached beside the fp32 tensors; null when the adapter does not touch the module.
+    /// </summary>
+    internal LoraRowLayout? GetBf16RowLayout(string modulePath)
+    {
+        if (!pairs.TryGetValue(modulePath, out var pair)) return null;
+        lock (conversionLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (!rowLayouts.TryGetValue(modulePath, out var layout))
+            {
+                using var scope = NewDisposeScope();
+                layout = new LoraRowLayout(pair.A.to(ScalarType.BFloat16).contiguous().DetachFromDisposeScope(),
+                    pair.B.t().to(ScalarType.BFloat16).contiguous().DetachFromDisposeScope());
+                rowLayouts[modulePath] = layout;
+            }
+            return layout;
+        }
+    }
+
     public bool IsDisposed { get; private set; }
 
     public void Dispose()
@@ -71,6 +101,11 @@ public sealed class LoraAdapter : IDisposable
         {
             pair.A.Dispose();
             pair.B.Dispose();
+        }
+        foreach (var layout in rowLayouts.Values)
+        {
+            layout.A.Dispose();
+            layout.BTransposed.Dispose();
         }
     }
 }

@@ -39,7 +39,8 @@ public sealed class LinearProjection : nn.Module
     public Tensor Forward(Tensor input, AdapterBatch? adapters = null)
     {
         var output = Project(input, weight, bias);
-        var delta = adapters?.Delta(ModulePath, input, OutFeatures);
+        if (adapters is null || adapters.TryAddInto(input, output, [(ModulePath, 0, (int)OutFeatures)])) return output;
+        var delta = adapters.Delta(ModulePath, input, OutFeatures);
         if (delta is null) return output;
         using (delta) return output.add_(delta);
     }
@@ -67,7 +68,7 @@ public sealed class LinearProjection : nn.Module
         var output = SingleRowProjection.MultiplyConcatenated(input, weights);
         if (projections.Any(projection => projection.bias is not null))
             output = output + cat(projections.Select(projection => (Tensor?)projection.bias ?? zeros(projection.OutFeatures, dtype: output.dtype)).ToArray(), 0);
-        if (adapters is not null)
+        if (adapters is not null && !adapters.TryAddInto(input, output, ColumnRanges(projections)))
         {
             // Each projection's own low-rank correction, laid out as the concatenated output is.
             var deltas = projections.Select(projection => adapters.Delta(projection.ModulePath, input, projection.OutFeatures)).ToArray();
@@ -79,5 +80,18 @@ public sealed class LinearProjection : nn.Module
             }
         }
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Where each projection's columns start in the concatenated output, and how many it has.</summary>
+    private static (string ModulePath, int Offset, int Outputs)[] ColumnRanges(IReadOnlyList<LinearProjection> projections)
+    {
+        var ranges = new (string, int, int)[projections.Count];
+        var offset = 0;
+        for (var i = 0; i < projections.Count; i++)
+        {
+            ranges[i] = (projections[i].ModulePath, offset, (int)projections[i].OutFeatures);
+            offset += (int)projections[i].OutFeatures;
+        }
+        return ranges;
     }
 }

@@ -89,3 +89,44 @@ __attribute__((visibility("default"))) void tsuzumi_bf16_rows(const uint16_t *we
         }
     }
 }
+
+static inline __m512 load_bf16_as_float(const uint16_t *source)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)source)), 16));
+}
+
+// One token's low-rank adapter correction, added into its bf16 output row: y[c] += Σ_j (scale·A[j,:]·x)·Bᵀ[j, c].
+// A [rank, columns] and Bᵀ [rank, outputs] are bf16, row-major; the product stays in fp32 until the one rounding of
+// y. Each token of a batch has its own A and B (the BGMV idea): called once per (token, adapter), each call streams
+// that adapter's A and B once.
+__attribute__((visibility("default"))) void tsuzumi_bf16_lora_row(const uint16_t *x, int columns, const uint16_t *a,
+                                                                  const uint16_t *b_transposed, int rank, float scale,
+                                                                  uint16_t *y, int outputs)
+{
+    float low[rank];
+    const int vector_columns = columns & ~31;
+    for (int j = 0; j < rank; j++)
+    {
+        const uint16_t *row = a + (long)j * columns;
+        __m512 sum = _mm512_setzero_ps();
+        for (int c = 0; c < vector_columns; c += 32)
+            sum = _mm512_dpbf16_ps(sum, (__m512bh)_mm512_loadu_si512(row + c), (__m512bh)_mm512_loadu_si512(x + c));
+        float dot = _mm512_reduce_add_ps(sum);
+        for (int c = vector_columns; c < columns; c++) dot += bf16_to_float(row[c]) * bf16_to_float(x[c]);
+        low[j] = scale * dot;
+    }
+    const int vector_outputs = outputs & ~15;
+    for (int c = 0; c < vector_outputs; c += 16)
+    {
+        __m512 sum = load_bf16_as_float(y + c);
+        for (int j = 0; j < rank; j++)
+            sum = _mm512_fmadd_ps(_mm512_set1_ps(low[j]), load_bf16_as_float(b_transposed + (long)j * outputs + c), sum);
+        _mm256_storeu_si256((__m256i *)(y + c), (__m256i)_mm512_cvtneps_pbh(sum));
+    }
+    for (int c = vector_outputs; c < outputs; c++)
+    {
+        float sum = bf16_to_float(y[c]);
+        for (int j = 0; j < rank; j++) sum += low[j] * bf16_to_float(b_transposed[(long)j * outputs + c]);
+        y[c] = float_to_bf16(sum);
+    }
+}

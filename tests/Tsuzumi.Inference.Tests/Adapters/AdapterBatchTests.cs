@@ -167,6 +167,67 @@ public sealed class AdapterBatchTests : IDisposable
         Assert.InRange(worst / scale, 0f, 0.08f);
     }
 
+    [Theory]
+    [InlineData(1)] // decode steps
+    [InlineData(3)] // a short joint prefill: token t belongs to row t / 3
+    public void Bf16_tokens_through_the_native_low_rank_kernel_match_the_fp32_corrections_to_bf16_precision(int sequence)
+    {
+        Assert.SkipUnless(NativeBf16Rows.Available, "the native bf16 kernel is not available here (needs gcc at build time and AVX512_BF16)");
+        using var scope = NewDisposeScope();
+        // Three modules sharing one input, as q/k/v do; widths off the kernel's 32/16-element steps to reach its tails.
+        const int inFeatures = 100;
+        (string Path, int Out)[] modules = [("m.q_proj", 72), ("m.k_proj", 24), ("m.v_proj", 24)];
+        var big = Adapter("big", rank: 8, seed: 1, modules);
+        var small = Adapter("small", rank: 3, seed: 2, modules[..2]); // no v_proj
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(big)], [], [new(small)], [new(big, 0.7f), new(small, 0.3f)]];
+        using var batch = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        var generator = new Generator(7);
+        var input = randn(new long[] { rowAdapters.Length, sequence, inFeatures }, generator: generator).to(ScalarType.BFloat16);
+        var baseOutput = randn(new long[] { rowAdapters.Length, sequence, modules.Sum(module => module.Out) }, generator: generator).to(ScalarType.BFloat16);
+
+        var expected = baseOutput.to(ScalarType.Float32) + cat(modules.Select(module =>
+            batch.Delta(module.Path, input.to(ScalarType.Float32), module.Out) ?? zeros(rowAdapters.Length, sequence, module.Out)).ToArray(), -1);
+        var actual = baseOutput.clone();
+        var ranges = modules.Select((module, index) => (module.Path, modules[..index].Sum(previous => previous.Out), module.Out)).ToArray();
+
+        Assert.True(batch.TryAddInto(input, actual, ranges));
+        var correction = (expected - baseOutput.to(ScalarType.Float32)).abs().max().item<float>();
+        Assert.True(correction > 0.1f, "the adapters must change the output");
+        var difference = (actual.to(ScalarType.Float32) - expected).abs();
+        // bf16 factors (8 bits of mantissa) and one bf16 rounding of the sum.
+        var tolerance = expected.abs() / 128 + correction * 0.02f;
+        Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()} (correction up to {correction})");
+        // Row 1 runs the base model: untouched, bit for bit.
+        Assert.True(actual[1].eq(baseOutput[1]).all().item<bool>());
+
+        // A batch narrowed to rows 3 and 0 (others finished) adds exactly what the full batch added to them.
+        using var kept = batch.Keep([0, 3]);
+        var keptOutput = baseOutput.index_select(0, tensor(new long[] { 0, 3 })).clone();
+        Assert.True(kept.TryAddInto(input.index_select(0, tensor(new long[] { 0, 3 })), keptOutput, ranges));
+        Assert.True(keptOutput.eq(actual.index_select(0, tensor(new long[] { 0, 3 }))).all().item<bool>());
+    }
+
+    [Fact]
+    public void Fp32_tokens_and_long_prefills_leave_the_native_low_rank_kernel_to_the_stacked_path()
+    {
+        using var scope = NewDisposeScope();
+        var adapter = Adapter("a", rank: 4, seed: 3, [("m.q_proj", 16)]);
+        using var batch = new AdapterBatch([[new(adapter)]], ScalarType.Float32);
+        (string, int, int)[] ranges = [("m.q_proj", 0, 16)];
+
+        Assert.False(batch.TryAddInto(randn(1, 1, 32), zeros(1, 1, 16), ranges));
+        Assert.False(batch.TryAddInto(randn(1, SingleRowProjection.MaxRows + 1, 32).to(ScalarType.BFloat16),
+            zeros(new long[] { 1, SingleRowProjection.MaxRows + 1, 16 }, dtype: ScalarType.BFloat16), ranges));
+    }
+
+    private static LoraAdapter Adapter(string id, int rank, int seed, IReadOnlyList<(string Path, int Out)> modules, int inFeatures = 100)
+    {
+        var generator = new Generator((ulong)seed);
+        var pairs = modules.ToDictionary(module => module.Path, module =>
+            new LoraPair(randn(rank, inFeatures, generator: generator) * 0.1, randn(module.Out, rank, generator: generator) * 0.1));
+        return new LoraAdapter(id, $"v{seed}", new LoraConfig(rank, 2 * rank, LoraTargets.All), pairs);
+    }
+
     private float[] Logits(AdapterBatch? adapters)
     {
         using var cache = model.CreateCache();

@@ -30,6 +30,9 @@ public sealed record Contestant(string Name, string ModelPath, IReadOnlyList<Ada
     /// <summary>This contestant's chat format when prompts are templated (a catalog base model's), else the run's.</summary>
     public string? ChatFormat { get; init; }
 
+    /// <summary>This contestant's precision when the run sets none (a catalog base model's <c>dtype</c>, as it is served); null: the checkpoint's fastest correct one.</summary>
+    public TorchSharp.torch.ScalarType? DType { get; init; }
+
     public static Contestant ForModel(string modelPath, IReadOnlyList<AdapterSpec>? adapters = null, string? name = null)
     {
         adapters ??= [];

@@ -21,8 +21,8 @@ public static class EvaluationHarness
         var rows = new List<ContestantResult>();
         foreach (var contestant in contestants)
         {
-            log?.Invoke($"{contestant.Name}: loading {contestant.ModelPath}");
-            using var loaded = PretrainedModel.Load(contestant.ModelPath, dtype);
+            using var loaded = PretrainedModel.Load(contestant.ModelPath, dtype ?? contestant.DType);
+            log?.Invoke($"{contestant.Name}: {contestant.ModelPath} in {loaded.Model.DType}");
             var adapters = contestant.Adapters
                 .Select(spec => new WeightedAdapter(PeftAdapterFormat.Load(spec.Directory, loaded.Model.Config, spec.Directory), spec.Weight))
                 .ToArray();

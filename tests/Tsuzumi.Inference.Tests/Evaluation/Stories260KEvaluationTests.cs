@@ -80,6 +80,18 @@ public sealed class Stories260KEvaluationTests : IDisposable
         Assert.Equal("stories260K", row.Contestant.Name);
         Assert.Equal(1, row.Tasks.Single().Metric("acc").Value); // the story model knows "little girl"
         Assert.Contains(lines, line => line.EndsWith("mc · 1/1", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.EndsWith("in Float32", StringComparison.Ordinal)); // F32 weights: fp32
+
+        // A catalog contestant carries the precision it is served in; a run-wide one overrides it.
+        lines.Clear();
+        EvaluationHarness.Run([Contestant.ForModel(model) with { DType = TorchSharp.torch.ScalarType.BFloat16 }], [TaskCatalog.Resolve(path, folder)],
+            new EvaluationOptions(), log: lines.Add, cancellation: TestContext.Current.CancellationToken);
+        Assert.Contains(lines, line => line.EndsWith("in BFloat16", StringComparison.Ordinal));
+        lines.Clear();
+        EvaluationHarness.Run([Contestant.ForModel(model) with { DType = TorchSharp.torch.ScalarType.BFloat16 }], [TaskCatalog.Resolve(path, folder)],
+            new EvaluationOptions(), TorchSharp.torch.ScalarType.Float32, lines.Add, TestContext.Current.CancellationToken);
+        Assert.Contains(lines, line => line.EndsWith("in Float32", StringComparison.Ordinal));
+
         var missing = Contestant.ForModel(model, [new AdapterSpec(Path.Combine(folder, "no-adapter"))]);
         Assert.Throws<Tsuzumi.Inference.Formats.ModelFormatException>(() =>
             EvaluationHarness.Run([missing], [TaskCatalog.Resolve(path, folder)], new EvaluationOptions(), cancellation: TestContext.Current.CancellationToken));

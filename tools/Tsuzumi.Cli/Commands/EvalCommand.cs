@@ -36,7 +36,7 @@ internal static class EvalCommand
         var addBos = new Option<bool>("--add-bos") { Description = "Prepend BOS when scoring multiple choice (lm-eval add_bos_token=True)" };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per forward pass for multiple choice", DefaultValueFactory = _ => 8 };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding piqa/ and jglue/ (default: $TSUZUMI_SHARED_DIR/eval, else ../shared/eval beside the repository)" };
-        var dtype = new Option<string?>("--dtype") { Description = "fp32 or bf16; default: the fastest correct choice for the weights" };
+        var dtype = new Option<string?>("--dtype") { Description = "fp32 or bf16; default: a catalog base model's dtype (as served), else the fastest correct choice for the weights" };
         dtype.AcceptOnlyFromAmong("fp32", "bf16");
 
         var command = new Command("eval", "Evaluate a model: multiple choice by log-likelihood (as lm-evaluation-harness) and generative QA by key facts")
@@ -99,6 +99,8 @@ internal static class EvalCommand
             yield return new Contestant(specialist.Id, baseModel.Path, specialist.Adapters.Select(adapter => new AdapterSpec(adapter.Path, adapter.Weight)).ToArray())
             {
                 ChatFormat = baseModel.ChatTemplate,
+                // Evaluated in the precision the silo serves it in.
+                DType = baseModel.DType switch { "bf16" => ScalarType.BFloat16, "f32" => ScalarType.Float32, _ => null },
             };
         }
     }

@@ -47,5 +47,18 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(Directory.Exists(output));
     }
 
+    [Fact]
+    public async Task A_missing_rehearsal_corpus_is_named_and_nothing_is_written()
+    {
+        var corpus = Path.Combine(folder, "no-corpus");
+        var output = Path.Combine(folder, "never");
+
+        var run = await TsuzumiProcess.RunAsync(Arguments(Facts, output, "--rehearse-corpus", corpus), TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"tsuzumi train: {corpus}: file not found", Assert.Single(run.CommandErrorLines));
+        Assert.False(Directory.Exists(output));
+    }
+
     public void Dispose() => Directory.Delete(folder, recursive: true);
 }

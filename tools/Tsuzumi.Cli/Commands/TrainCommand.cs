@@ -31,6 +31,17 @@ internal static class TrainCommand
                           "(a folder of .txt files, a QA .jsonl or a text file; repeatable), so no other token's logit moves",
             AllowMultipleArgumentsPerToken = false,
         };
+        var rehearseCorpus = new Option<string[]>("--rehearse-corpus")
+        {
+            Description = "Also train on windows of the base model's pretraining text (a folder of .txt files or a text file; repeatable), " +
+                          "so the adapter keeps what the base knows in every domain (experience replay)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var rehearseWindows = new Option<int>("--rehearse-windows")
+        {
+            Description = $"How many {CorpusRehearsal.WindowTokens}-token windows --rehearse-corpus draws (seeded)",
+            DefaultValueFactory = _ => 256,
+        };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var learningRate = new Option<double>("--lr") { DefaultValueFactory = _ => 2e-4 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 8 };
@@ -46,7 +57,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a LoRA adapter (default) or fine-tune the whole model (--full) on JSONL examples")
         {
-            model, data, output, rank, alpha, targets, headUnseenIn, epochs, learningRate, batch, accumulate, seed, full, evalFraction, warmup, maxGradNorm, resume, chatTemplate, chat,
+            model, data, output, rank, alpha, targets, headUnseenIn, rehearseCorpus, rehearseWindows, epochs, learningRate, batch, accumulate, seed, full, evalFraction, warmup, maxGradNorm, resume, chatTemplate, chat,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -77,10 +88,17 @@ internal static class TrainCommand
                     .ToArray();
                 if (parse.GetValue(headUnseenIn) is { Length: > 0 } pretrainingPaths)
                 {
+                    // Only the task's own examples decide which head rows train: rehearsal text is what pretraining saw.
                     options = options with { HeadTokens = UnseenVocabulary.Find(examples, loaded.Tokenizer, pretrainingPaths) };
                     options.Validate();
                     Console.Error.WriteLine($"tsuzumi train: the head adapter trains the rows of {options.HeadTokens.Count} answer tokens unseen in pretraining: " +
                         string.Join(" ", options.HeadTokens.Take(40).Select(token => loaded.Tokenizer.Decode([token]))) + (options.HeadTokens.Count > 40 ? " …" : ""));
+                }
+                if (parse.GetValue(rehearseCorpus) is { Length: > 0 } corpusPaths)
+                {
+                    var rehearsal = CorpusRehearsal.Sample(corpusPaths, loaded.Tokenizer, parse.GetValue(rehearseWindows), options.Seed);
+                    examples = [.. examples, .. rehearsal];
+                    dataPath += $", {rehearsal.Count} rehearsal windows of {string.Join(", ", corpusPaths)}";
                 }
                 Console.Error.WriteLine($"tsuzumi train: {(options.FullFineTune ? "full fine-tuning" : $"LoRA r={options.Rank} α={options.Alpha} on {string.Join(",", options.Targets)}")} · {examples.Length} examples · {options.Epochs} epochs");
 

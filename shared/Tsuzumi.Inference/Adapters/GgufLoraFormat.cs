@@ -26,6 +26,9 @@ public static class GgufLoraFormat
     /// <summary>Activated LoRA (aLoRA) switches on after these tokens; served as a plain LoRA it would act everywhere.</summary>
     public const string InvocationTokensKey = "adapter.alora.invocation_tokens";
 
+    /// <summary>GGUF's model-card key for the (first) base model; PEFT's <c>base_model_name_or_path</c>.</summary>
+    private const string BaseModelNameKey = "general.base_model.0.name";
+
     private const string SuffixA = ".lora_a";
     private const string SuffixB = ".lora_b";
 
@@ -75,7 +78,7 @@ public static class GgufLoraFormat
 
         var targets = LoraTargets.All.Where(target => modules.Values.Any(module => module.Target == target)).ToArray();
         // llama.cpp: alpha 0 means "no α/r factor", i.e. scale 1, which is α = r here.
-        var config = new LoraConfig(rank, alpha == 0 ? rank : alpha, targets, BaseModel: OptionalString(file, "general.name"));
+        var config = new LoraConfig(rank, alpha == 0 ? rank : alpha, targets, BaseModel: OptionalString(file, BaseModelNameKey));
         return new LoraAdapter(id ?? Path.GetFileNameWithoutExtension(path), ContentVersion(path), config, pairs);
     }
 
@@ -99,6 +102,11 @@ public static class GgufLoraFormat
         writer.AddMetadata("general.name", GgufValue.String(adapter.Id));
         writer.AddMetadata(AdapterTypeKey, GgufValue.String("lora"));
         writer.AddMetadata(AlphaKey, GgufValue.Float32((float)(adapter.Scale * adapter.Config.Rank)));
+        if (adapter.Config.BaseModel is { } baseModel)
+        {
+            writer.AddMetadata("general.base_model.count", GgufValue.UInt32(1));
+            writer.AddMetadata(BaseModelNameKey, GgufValue.String(baseModel));
+        }
         foreach (var (modulePath, pair) in adapter.Pairs.OrderBy(pair => ModuleOrder(pair.Key)).ThenBy(pair => pair.Key, StringComparer.Ordinal))
         {
             var baseName = GgufTensorNames.ToGguf(modulePath + ".weight")

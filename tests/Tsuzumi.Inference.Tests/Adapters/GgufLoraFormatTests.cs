@@ -75,6 +75,22 @@ public sealed class GgufLoraFormatTests : IDisposable
             Assert.Equal(pair.B.data<float>().ToArray(), loaded.Pairs[modulePath].B.data<float>().ToArray());
     }
 
+    [Fact]
+    public void An_adapter_of_some_layers_only_loads_as_llama_cpp_accepts_it()
+    {
+        // PEFT's layers_to_transform: llama.cpp adapts whichever weights the file names.
+        using var original = SyntheticAdapter.Create(config, "a", targets: ["q_proj", "o_proj"]);
+        var file = HandWrittenGgufLora.From(original, config);
+        file.Tensors.RemoveAll(entry => entry.Name.StartsWith("blk.0.", StringComparison.Ordinal));
+        var path = Path.Combine(folder, "partial.gguf");
+        file.Write(path);
+
+        using var loaded = LoraAdapter.Load(path, config);
+
+        Assert.Equal(["model.layers.1.self_attn.o_proj", "model.layers.1.self_attn.q_proj"], loaded.Pairs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["q_proj", "o_proj"], loaded.Config.TargetModules);
+    }
+
     [Theory]
     [InlineData(GgufTensorType.F16, 1e-3)]
     [InlineData(GgufTensorType.BF16, 4e-3)]
@@ -114,7 +130,8 @@ public sealed class GgufLoraFormatTests : IDisposable
     [Fact]
     public void An_exported_adapter_loads_back_identically_with_a_version_that_hashes_the_file()
     {
-        using var original = SyntheticAdapter.Create(config, "org", rank: 8, seed: 9, alpha: 4, targets: AllTargets);
+        using var created = SyntheticAdapter.Create(config, "org", rank: 8, seed: 9, alpha: 4, targets: AllTargets);
+        using var original = new LoraAdapter("org", "v", created.Config with { BaseModel = "synthetic-base" }, created.Pairs);
         var path = Path.Combine(folder, "org.gguf");
         GgufLoraFormat.Save(original, config, path);
 
@@ -122,6 +139,7 @@ public sealed class GgufLoraFormatTests : IDisposable
         using var second = LoraAdapter.Load(path, config);
 
         Assert.Equal(original.Scale, first.Scale);
+        Assert.Equal("synthetic-base", first.Config.BaseModel);
         Assert.Equal(first.Version, second.Version);
         Assert.Equal(GgufLoraFormat.ContentVersion(path), first.Version);
         foreach (var (modulePath, pair) in original.Pairs)

@@ -173,8 +173,12 @@ public static partial class CatalogLoader
             if (string.IsNullOrWhiteSpace(adapter.Path)) throw new InvalidDataException("an adapter has no path");
             if (!float.IsFinite(adapter.Weight)) throw new InvalidDataException($"adapter {adapter.Path} has a weight that is not a finite number");
             var path = Path.GetFullPath(adapter.Path, baseDirectory);
-            if (verifyFiles && !File.Exists(Path.Combine(path, "adapter_config.json")))
-                throw new InvalidDataException($"adapter {path} has no adapter_config.json");
+            // A PEFT folder, or a llama.cpp GGUF LoRA file (its contents are checked against the base when it loads).
+            var isGgufFile = path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(path);
+            if (verifyFiles && isGgufFile && !File.Exists(path))
+                throw new InvalidDataException($"adapter file {path} does not exist");
+            if (verifyFiles && !isGgufFile && !File.Exists(Path.Combine(path, "adapter_config.json")))
+                throw new InvalidDataException($"adapter {path} has no adapter_config.json (nor is it a .gguf LoRA file)");
             adapters.Add(adapter with { Path = path });
         }
         return specialist with

@@ -33,7 +33,7 @@ public sealed record BaseModelDefinition(string Id, string Path)
     public string? ChatTemplate { get; init; }
 }
 
-/// <summary>One LoRA adapter of a specialist and its mixing weight.</summary>
+/// <summary>One LoRA adapter of a specialist (a PEFT folder or a llama.cpp <c>.gguf</c> LoRA file) and its mixing weight.</summary>
 public sealed record AdapterDefinition(string Path, float Weight);
 
 /// <summary>A specialist: a base model, zero or more weighted adapters, a system prompt and routing examples.</summary>

@@ -11,6 +11,7 @@ internal sealed class CatalogFolder : IDisposable
             var folder = Directory.CreateDirectory(Path.Combine(Root, "adapters", adapter)).FullName;
             File.WriteAllText(Path.Combine(folder, "adapter_config.json"), "{}");
         }
+        File.WriteAllBytes(Path.Combine(Root, "adapters", "legal.gguf"), "GGUF"u8.ToArray());
     }
 
     public string Root { get; } = Directory.CreateTempSubdirectory("tsuzumi-catalog-").FullName;

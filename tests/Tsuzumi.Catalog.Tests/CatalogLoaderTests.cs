@@ -29,12 +29,26 @@ public sealed class CatalogLoaderTests : IDisposable
         Assert.Equal(Path.Combine(folder.Root, "models", "base"), result.Catalog.FindBaseModel("base")!.Path);
     }
 
+    [Fact]
+    public void An_adapter_may_be_a_llama_cpp_gguf_lora_file()
+    {
+        var path = folder.Write(CatalogFolder.Catalog(
+            CatalogFolder.Specialist("general"),
+            CatalogFolder.Specialist("legal", adapters: """[{"path": "adapters/legal.gguf", "weight": 1}]""")));
+
+        var result = CatalogLoader.Load(path);
+
+        Assert.Empty(result.Problems);
+        Assert.Equal(Path.Combine(folder.Root, "adapters", "legal.gguf"), result.Catalog.FindSpecialist("legal")!.Adapters.Single().Path);
+    }
+
     [Theory]
     [InlineData("""{"id": "Bad Id!", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "id 'Bad Id!'")]
     [InlineData("""{"id": "x"}""", "description")]
     [InlineData("""{"id": "x", "description": "d", "examples": [], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "examples")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "nope", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "baseModel 'nope'")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [{"path": "adapters/missing", "weight": 1}], "systemPrompt": "", "tenants": ["*"]}""", "no adapter_config.json")]
+    [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [{"path": "adapters/missing.gguf", "weight": 1}], "systemPrompt": "", "tenants": ["*"]}""", "missing.gguf does not exist")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": []}""", "tenants")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"], "generation": {"maxTokens": -3}}""", "maxTokens")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"], "colour": "red"}""", "colour")]

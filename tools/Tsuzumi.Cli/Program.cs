@@ -7,6 +7,7 @@ var root = new RootCommand("tsuzumi — a constellation of small specialised LLM
     GenerateCommand.Create(),
     TrainCommand.Create(),
     MergeCommand.Create(),
+    ConvertAdapterCommand.Create(),
     CorpusCommand.Create(),
     EvalCommand.Create(),
     BenchCommand.Create(),

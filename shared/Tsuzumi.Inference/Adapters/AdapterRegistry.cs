@@ -30,7 +30,10 @@ public sealed class AdapterRegistry(LlamaConfig baseConfig, long memoryBudgetByt
 
     public long MemoryBudgetBytes => memoryBudgetBytes;
 
-    /// <summary>Registers (or re-points) <paramref name="id"/>; a new directory or content takes effect on the next acquire.</summary>
+    /// <summary>
+    /// Registers (or re-points) <paramref name="id"/> at a PEFT folder or a llama.cpp <c>.gguf</c> LoRA file; a new
+    /// path or content takes effect on the next acquire.
+    /// </summary>
     public void Register(string id, string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
@@ -86,7 +89,7 @@ public sealed class AdapterRegistry(LlamaConfig baseConfig, long memoryBudgetByt
             {
                 // Loading under the lock keeps one copy per adapter; adapters are small (a rank-16 adapter on a
                 // 0.5B model is ~20 MB) and load in milliseconds.
-                entry.Loaded = new LoadedAdapter(PeftAdapterFormat.Load(entry.Directory, baseConfig, id));
+                entry.Loaded = new LoadedAdapter(LoraAdapter.Load(entry.Directory, baseConfig, id));
                 EvictOverBudget(keep: entry);
             }
             return entry.Loaded.Lease();

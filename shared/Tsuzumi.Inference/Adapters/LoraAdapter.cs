@@ -1,3 +1,4 @@
+using Tsuzumi.Inference.Model;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Adapters;
@@ -38,6 +39,14 @@ public sealed class LoraAdapter : IDisposable
             pair.B.DetachFromDisposeScope();
         }
     }
+
+    /// <summary>
+    /// Reads the adapter at <paramref name="path"/>: a llama.cpp GGUF LoRA file (<c>*.gguf</c>) or a PEFT folder, either
+    /// checked against <paramref name="baseConfig"/>. The id defaults to the file or folder name.
+    /// </summary>
+    /// <exception cref="Formats.ModelFormatException">The files are broken or do not fit the base model.</exception>
+    public static LoraAdapter Load(string path, LlamaConfig baseConfig, string? id = null) =>
+        GgufLoraFormat.IsGgufPath(path) ? GgufLoraFormat.Load(path, baseConfig, id) : PeftAdapterFormat.Load(path, baseConfig, id);
 
     public string Id { get; }
 

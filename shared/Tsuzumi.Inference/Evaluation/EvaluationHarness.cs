@@ -24,7 +24,7 @@ public static class EvaluationHarness
             using var loaded = PretrainedModel.Load(contestant.ModelPath, dtype ?? contestant.DType);
             log?.Invoke($"{contestant.Name}: {contestant.ModelPath} in {loaded.Model.DType}");
             var adapters = contestant.Adapters
-                .Select(spec => new WeightedAdapter(PeftAdapterFormat.Load(spec.Directory, loaded.Model.Config, spec.Directory), spec.Weight))
+                .Select(spec => new WeightedAdapter(LoraAdapter.Load(spec.Directory, loaded.Model.Config, spec.Directory), spec.Weight))
                 .ToArray();
             try
             {

@@ -12,8 +12,10 @@ public sealed class LlamaCppOracle : IDisposable
 {
     private readonly LLamaWeights weights;
     private readonly ModelParams parameters;
+    private readonly (LoraAdapter Adapter, float Scale)[] loraAdapters;
 
-    public LlamaCppOracle(string ggufPath, uint contextSize = 512)
+    /// <param name="loraAdapters">GGUF LoRA files llama.cpp loads itself and applies on every context, with their scales.</param>
+    public LlamaCppOracle(string ggufPath, uint contextSize = 512, IReadOnlyList<(string Path, float Scale)>? loraAdapters = null)
     {
         parameters = new ModelParams(ggufPath)
         {
@@ -28,6 +30,15 @@ public sealed class LlamaCppOracle : IDisposable
             FlashAttention = false,
         };
         weights = LLamaWeights.LoadFromFile(parameters);
+        try
+        {
+            this.loraAdapters = (loraAdapters ?? []).Select(lora => (weights.NativeHandle.LoadLoraFromFile(lora.Path), lora.Scale)).ToArray();
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
     }
 
     public int[] Tokenize(string text, bool addBos = true, bool special = false)
@@ -40,6 +51,7 @@ public sealed class LlamaCppOracle : IDisposable
     public (int[] Tokens, float[][] Logits) GreedyDecode(IReadOnlyList<int> prompt, int steps)
     {
         using var context = weights.CreateContext(parameters);
+        if (loraAdapters.Length > 0) context.NativeHandle.SetLoraAdapters(loraAdapters.AsSpan());
         var batch = new LLamaBatch();
         for (var i = 0; i < prompt.Count; i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
         Decode(context, batch);

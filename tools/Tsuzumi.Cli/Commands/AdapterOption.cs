@@ -5,12 +5,12 @@ using Tsuzumi.Inference.Model;
 
 namespace Tsuzumi.Cli.Commands;
 
-/// <summary><c>--adapter DIR[:WEIGHT]</c>, repeatable: PEFT adapters applied unmerged, weighted.</summary>
+/// <summary><c>--adapter PATH[:WEIGHT]</c>, repeatable: PEFT folders or llama.cpp <c>.gguf</c> LoRA files, applied unmerged, weighted.</summary>
 internal static class AdapterOption
 {
     public static Option<string[]> Create() => new("--adapter")
     {
-        Description = "A LoRA adapter folder (PEFT layout), optionally :WEIGHT (default 1); repeat to combine adapters",
+        Description = "A LoRA adapter: a PEFT folder or a llama.cpp .gguf LoRA file, optionally :WEIGHT (default 1); repeat to combine adapters",
         AllowMultipleArgumentsPerToken = false,
     };
 
@@ -20,13 +20,13 @@ internal static class AdapterOption
         var adapters = new List<WeightedAdapter>();
         foreach (var specification in specifications ?? [])
         {
-            var (directory, weight) = Parse(specification);
-            adapters.Add(new WeightedAdapter(PeftAdapterFormat.Load(directory, baseConfig), weight));
+            var (path, weight) = Parse(specification);
+            adapters.Add(new WeightedAdapter(LoraAdapter.Load(path, baseConfig), weight));
         }
         return adapters;
     }
 
-    public static (string Directory, float Weight) Parse(string specification)
+    public static (string Path, float Weight) Parse(string specification)
     {
         var colon = specification.LastIndexOf(':');
         if (colon > 0 && float.TryParse(specification[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight))

@@ -27,13 +27,9 @@ public static class GgufCheckpointWriter
     {
         if (!GgufQuantizer.Supports(tensorType)) throw new ArgumentException($"cannot write {tensorType} tensors");
         var config = checkpoint.Config;
-        var arch = config.ModelType switch
-        {
-            "llama" or "mistral" => "llama",
-            "qwen2" => "qwen2",
-            var other => throw new NotSupportedException($"model type '{other}' has no GGUF mapping here (llama, mistral, qwen2)"),
-        };
-        var ggufLayout = arch == "qwen2" ? RopeLayout.HalfSplit : RopeLayout.AdjacentPairs;
+        var arch = GgufArchitectures.ForModelType(config.ModelType)
+            ?? throw new NotSupportedException($"model type '{config.ModelType}' has no GGUF mapping here (llama, mistral, qwen2)");
+        var ggufLayout = GgufArchitectures.RopeLayoutOf(arch);
 
         var writer = new GgufWriter();
         writer.AddMetadata("general.architecture", GgufValue.String(arch));

@@ -22,29 +22,31 @@ internal static class DecodeRowsCommand
         var rounds = new Option<int>("--rounds") { Description = "Rounds over every row count and layout, alternating which goes first", DefaultValueFactory = _ => 3 };
         var equalLengths = new Option<bool>("--equal-lengths") { Description = "Every row at the same cache length (a fan-out's rows prefilled together)" };
         var model = new Option<string?>("--model") { Description = "Model folder or .gguf (default: models/tsuzumi-nano)" };
+        var dtype = new Option<string>("--dtype") { Description = "f32 (as config/constellation.json serves tsuzumi-nano) or bf16", DefaultValueFactory = _ => "f32" };
         var command = new Command("decode-rows", "Decode step of 1..N rows: attention per row (a cache each) against one attention per step (pooled caches)")
         {
-            rowCounts, steps, rounds, equalLengths, model,
+            rowCounts, steps, rounds, equalLengths, model, dtype,
         };
         command.SetAction(parse =>
         {
             var counts = parse.GetValue(rowCounts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(count => int.TryParse(count, CultureInfo.InvariantCulture, out var value) ? value : 0).ToArray();
-            if (counts.Length == 0 || counts.Any(count => count < 1) || parse.GetValue(steps) < 1 || parse.GetValue(rounds) < 1)
+            if (counts.Length == 0 || counts.Any(count => count < 1) || parse.GetValue(steps) < 1 || parse.GetValue(rounds) < 1
+                || parse.GetValue(dtype) is not ("f32" or "bf16"))
             {
-                Console.Error.WriteLine("tsuzumi bench decode-rows: --rows are positive integers; --steps and --rounds ≥ 1");
+                Console.Error.WriteLine("tsuzumi bench decode-rows: --rows are positive integers; --steps and --rounds ≥ 1; --dtype f32 or bf16");
                 return 2;
             }
             var path = parse.GetValue(model) ?? Path.Combine(DecodeCommand.RepositoryRoot(), "models", "tsuzumi-nano");
-            Run(path, counts, parse.GetValue(steps), parse.GetValue(rounds), parse.GetValue(equalLengths));
+            Run(path, parse.GetValue(dtype) == "f32" ? ScalarType.Float32 : ScalarType.BFloat16, counts, parse.GetValue(steps), parse.GetValue(rounds), parse.GetValue(equalLengths));
             return 0;
         });
         return command;
     }
 
-    private static void Run(string path, int[] rowCounts, int steps, int rounds, bool equalLengths)
+    private static void Run(string path, ScalarType dtype, int[] rowCounts, int steps, int rounds, bool equalLengths)
     {
-        using var pretrained = PretrainedModel.Load(path);
+        using var pretrained = PretrainedModel.Load(path, dtype);
         var model = pretrained.Model;
         set_num_threads(1); // as GenerationEngine runs decode steps the C# kernel takes
         Console.Error.WriteLine($"{path} ({model.DType}), {steps} steps per measurement, {rounds} rounds, load average {LoadAverage()}");

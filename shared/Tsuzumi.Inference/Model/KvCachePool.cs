@@ -71,10 +71,10 @@ public sealed class KvCachePool : IDisposable
     {
         var end = start + newKeys.shape[2];
         EnsureCapacity(layer, end);
-        var positions = TensorIndex.Slice(start, end);
-        keys[layer]![slot, TensorIndex.Colon, positions] = newKeys[0];
-        values[layer]![slot, TensorIndex.Colon, positions] = newValues[0];
-        return (keys[layer]!.narrow(0, slot, 1).narrow(2, 0, end), values[layer]!.narrow(0, slot, 1).narrow(2, 0, end));
+        var row = TensorIndex.Slice(slot, slot + 1);
+        keys[layer]![row, TensorIndex.Colon, TensorIndex.Slice(start, end)] = newKeys;
+        values[layer]![row, TensorIndex.Colon, TensorIndex.Slice(start, end)] = newValues;
+        return (keys[layer]![row, TensorIndex.Colon, TensorIndex.Slice(0, end)], values[layer]![row, TensorIndex.Colon, TensorIndex.Slice(0, end)]);
     }
 
     /// <summary>
@@ -126,13 +126,12 @@ public sealed class KvCachePool : IDisposable
             slotCount = 0;
             return;
         }
+        using var scope = NewDisposeScope(); // callers need not hold one (the engine releases between steps)
         for (var layer = 0; layer < keys.Length; layer++)
         {
             if (keys[layer] is not { } layerKeys || slot >= layerKeys.shape[0]) continue;
-            using var slotKeys = layerKeys[slot];
-            using var slotValues = values[layer]![slot];
-            slotKeys.zero_();
-            slotValues.zero_();
+            layerKeys[slot].zero_();
+            values[layer]![slot].zero_();
         }
     }
 

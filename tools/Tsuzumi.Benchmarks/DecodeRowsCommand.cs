@@ -64,7 +64,7 @@ internal static class DecodeRowsCommand
         }
 
         var oneRow = Median(times[rowCounts.Min()]["cache per row"]);
-        Console.WriteLine($"decode step p50, tsuzumi-nano-class model {model.DType}, libtorch 1 thread, rows at {(equalLengths ? "equal" : "different")} cache lengths (48–{48 + 5 * (rowCounts.Max() - 1)}):");
+        Console.WriteLine($"decode step p50, tsuzumi-nano-class model {model.DType}, libtorch 1 thread, rows at {(equalLengths ? "equal cache lengths (48)" : $"different cache lengths (48–{48 + 5 * (rowCounts.Max() - 1)})")}:");
         Console.WriteLine($"| rows | cache per row ms | pooled ms | pooled / per row | pooled / 1 row per row |");
         Console.WriteLine("|--:|--:|--:|--:|--:|");
         foreach (var count in rowCounts)

@@ -14,6 +14,8 @@ public sealed class KvCachePool : IDisposable
     private const long InitialCapacity = 64;
     private readonly Tensor?[] keys;   // per layer: [slots, kvHeads, capacity, headDim]
     private readonly Tensor?[] values; // per layer: [slots, kvHeads, capacity, headDim]
+    private readonly long[] storedSlots;    // per layer: slots of the storage (its shape, without asking libtorch)
+    private readonly long[] storedCapacity; // per layer: positions of the storage
     private readonly SortedSet<int> freeSlots = [];
     private readonly long kvHeads;
     private readonly long headDim;
@@ -25,6 +27,8 @@ public sealed class KvCachePool : IDisposable
     {
         keys = new Tensor?[config.NumHiddenLayers];
         values = new Tensor?[config.NumHiddenLayers];
+        storedSlots = new long[config.NumHiddenLayers];
+        storedCapacity = new long[config.NumHiddenLayers];
         kvHeads = config.NumKeyValueHeads;
         headDim = config.ResolvedHeadDim;
         MaxLength = config.MaxPositionEmbeddings;
@@ -71,10 +75,13 @@ public sealed class KvCachePool : IDisposable
     {
         var end = start + newKeys.shape[2];
         EnsureCapacity(layer, end);
-        var row = TensorIndex.Slice(slot, slot + 1);
+        // A pool of one (a cache of its own) is that cache's storage: the same two writes and two views as ever.
+        var row = storedSlots[layer] == 1 ? TensorIndex.Colon : TensorIndex.Slice(slot, slot + 1);
         keys[layer]![row, TensorIndex.Colon, TensorIndex.Slice(start, end)] = newKeys;
         values[layer]![row, TensorIndex.Colon, TensorIndex.Slice(start, end)] = newValues;
-        return (keys[layer]![row, TensorIndex.Colon, TensorIndex.Slice(0, end)], values[layer]![row, TensorIndex.Colon, TensorIndex.Slice(0, end)]);
+        return storedSlots[layer] == 1
+            ? (keys[layer]!.narrow(2, 0, end), values[layer]!.narrow(2, 0, end))
+            : (keys[layer]!.narrow(0, slot, 1).narrow(2, 0, end), values[layer]!.narrow(0, slot, 1).narrow(2, 0, end));
     }
 
     /// <summary>
@@ -129,7 +136,7 @@ public sealed class KvCachePool : IDisposable
         using var scope = NewDisposeScope(); // callers need not hold one (the engine releases between steps)
         for (var layer = 0; layer < keys.Length; layer++)
         {
-            if (keys[layer] is not { } layerKeys || slot >= layerKeys.shape[0]) continue;
+            if (keys[layer] is not { } layerKeys || slot >= storedSlots[layer]) continue;
             layerKeys[slot].zero_();
             values[layer]![slot].zero_();
         }
@@ -138,8 +145,8 @@ public sealed class KvCachePool : IDisposable
     private void EnsureCapacity(int layer, long needed)
     {
         var current = keys[layer];
-        var slots = current?.shape[0] ?? 0;
-        var capacity = current?.shape[2] ?? 0;
+        var slots = storedSlots[layer];
+        var capacity = storedCapacity[layer];
         if (needed <= capacity && slotCount <= slots) return;
         var grownSlots = Math.Max(slotCount, slots * 2);
         var grownCapacity = needed <= capacity ? capacity : Math.Min(MaxLength, Math.Max(needed, Math.Max(InitialCapacity, capacity * 2)));
@@ -155,6 +162,8 @@ public sealed class KvCachePool : IDisposable
         }
         keys[layer] = newKeys;
         values[layer] = newValues;
+        storedSlots[layer] = grownSlots;
+        storedCapacity[layer] = grownCapacity;
     }
 
     private void FreeStorage()
@@ -165,6 +174,8 @@ public sealed class KvCachePool : IDisposable
             values[layer]?.Dispose();
             keys[layer] = null;
             values[layer] = null;
+            storedSlots[layer] = 0;
+            storedCapacity[layer] = 0;
         }
     }
 

@@ -4,6 +4,7 @@ using Tsuzumi.Benchmarks;
 var root = new RootCommand("tsuzumi bench — speed measurements: the inference runtime against llama.cpp, the gateway against calling the router directly, the batching engine against one request alone")
 {
     DecodeCommand.Create(),
+    DecodeRowsCommand.Create(),
     KernelCommand.Create(),
     LoraCommand.Create(),
     GatewayCommand.Create(),

@@ -37,7 +37,8 @@ public sealed class SelfAttention : nn.Module
 
     /// <summary>
     /// [batch, seq, hidden] → [batch, seq, hidden]. Row b holds new tokens at positions
-    /// caches[b].Length .. +seq; projections run batched, attention per row against that row's cache.
+    /// caches[b].Length .. +seq; projections run batched. Attention runs once for a decode step (seq 1) of rows whose
+    /// caches share a <see cref="KvCachePool"/>, otherwise per row against that row's cache.
     /// </summary>
     public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
     {
@@ -52,14 +53,41 @@ public sealed class SelfAttention : nn.Module
         var k = rotated.narrow(1, heads, kvHeads);            // [b, kvHeads, seq, d]
         var v = qkv.narrow(1, heads + kvHeads, kvHeads);      // [b, kvHeads, seq, d]
 
-        var rows = new Tensor[batch];
-        for (var b = 0; b < batch; b++)
+        Tensor attended; // [b, heads, seq, d]
+        if (sequence == 1 && batch > 1 && KvCachePool.Shared(caches) is { } pool)
         {
-            var (keys, values) = caches[b].Append(layerIndex, k[b].unsqueeze(0), v[b].unsqueeze(0)); // [1, kvHeads, past+seq, d]
-            rows[b] = Attend(q[b].unsqueeze(0), keys, values, caches[b].Length);
+            // A decode step of rows sharing a pool: one append and one attention for all of them.
+            var (keys, values) = pool.AppendStep(layerIndex, caches, positions, k, v); // [b, kvHeads, longest, d]
+            attended = AttendStep(q, keys, values, caches, positions);
         }
-        var attended = (batch == 1 ? rows[0] : cat(rows, 0)).transpose(1, 2).reshape(batch, sequence, heads * headDim);
-        return o_proj.Forward(attended, adapters).MoveToOuterDisposeScope();
+        else
+        {
+            var rows = new Tensor[batch];
+            for (var b = 0; b < batch; b++)
+            {
+                var (keys, values) = caches[b].Append(layerIndex, k[b].unsqueeze(0), v[b].unsqueeze(0)); // [1, kvHeads, past+seq, d]
+                rows[b] = Attend(q[b].unsqueeze(0), keys, values, caches[b].Length);
+            }
+            attended = batch == 1 ? rows[0] : cat(rows, 0);
+        }
+        return o_proj.Forward(attended.transpose(1, 2).reshape(batch, sequence, heads * headDim), adapters).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One new token per row, q [b, heads, 1, d], against keys/values [b, kvHeads, longest, d] padded to the longest
+    /// row: row b sees its keys 0 .. positions[b]. The query heads of a kv head fold into its query rows, as in
+    /// <see cref="Attend"/>; rows of equal length need no mask.
+    /// </summary>
+    private Tensor AttendStep(Tensor q, Tensor keys, Tensor values, IReadOnlyList<KvCache> caches, Tensor positions)
+    {
+        var batch = q.shape[0];
+        var longest = keys.shape[2];
+        var groups = heads / kvHeads;
+        var grouped = q.reshape(batch, kvHeads, groups, headDim); // row g: head h·groups + g
+        Tensor? mask = null;
+        if (caches.Any(cache => cache.Length != caches[0].Length))
+            mask = (arange(longest) <= positions).view(batch, 1, 1, longest); // [b, 1, 1, longest] bool, over heads and groups
+        return nn.functional.scaled_dot_product_attention(grouped, keys, values, mask).reshape(batch, heads, 1, headDim);
     }
 
     /// <summary>

@@ -3,33 +3,41 @@ using static TorchSharp.torch;
 namespace Tsuzumi.Inference.Model;
 
 /// <summary>
-/// The keys and values one sequence has produced so far, per layer. Storage grows by doubling, so a
-/// short chat does not reserve the whole context window; <see cref="Length"/> counts the cached positions.
+/// The keys and values one sequence has produced so far, per layer: a slot of a <see cref="KvCachePool"/>, its own
+/// (<see cref="LlamaForCausalLM.CreateCache"/>) or shared with the rows it decodes beside (<see cref="KvCachePool.CreateCache"/>).
+/// Storage grows by doubling, so a short chat does not reserve the whole context window; <see cref="Length"/> counts
+/// the cached positions.
 /// </summary>
 public sealed class KvCache : IDisposable
 {
-    private const long InitialCapacity = 64;
-    private readonly Tensor?[] keys;   // per layer: [1, kvHeads, capacity, headDim]
-    private readonly Tensor?[] values; // per layer: [1, kvHeads, capacity, headDim]
-    private readonly long kvHeads;
-    private readonly long headDim;
-    private readonly ScalarType dtype;
+    private readonly bool ownsPool;
+    private bool disposed;
 
+    /// <summary>A cache with a pool of its own.</summary>
     public KvCache(LlamaConfig config, ScalarType dtype)
     {
-        keys = new Tensor?[config.NumHiddenLayers];
-        values = new Tensor?[config.NumHiddenLayers];
-        kvHeads = config.NumKeyValueHeads;
-        headDim = config.ResolvedHeadDim;
-        MaxLength = config.MaxPositionEmbeddings;
-        this.dtype = dtype;
+        Pool = new KvCachePool(config, dtype);
+        Slot = Pool.CreateSlot();
+        ownsPool = true;
     }
+
+    internal KvCache(KvCachePool pool, int slot)
+    {
+        Pool = pool;
+        Slot = slot;
+    }
+
+    /// <summary>Where the keys and values live: rows of one pool can attend in one pass.</summary>
+    public KvCachePool Pool { get; }
+
+    /// <summary>This sequence's index in <see cref="Pool"/>'s storage.</summary>
+    internal int Slot { get; }
 
     /// <summary>Positions cached so far; the next token sits at this position.</summary>
     public long Length { get; private set; }
 
     /// <summary>The context window: no sequence grows past it.</summary>
-    public long MaxLength { get; }
+    public long MaxLength => Pool.MaxLength;
 
     /// <summary>
     /// Appends [1, kvHeads, newTokens, headDim] keys/values for <paramref name="layer"/> at positions
@@ -37,14 +45,10 @@ public sealed class KvCache : IDisposable
     /// </summary>
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
     {
-        var newTokens = newKeys.shape[2];
-        var end = Length + newTokens;
+        var end = Length + newKeys.shape[2];
         if (end > MaxLength)
             throw new ContextWindowExceededException(end, MaxLength);
-        EnsureCapacity(layer, end);
-        keys[layer]![TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(Length, end)] = newKeys;
-        values[layer]![TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(Length, end)] = newValues;
-        return (keys[layer]!.narrow(2, 0, end), values[layer]!.narrow(2, 0, end));
+        return Pool.Append(layer, Slot, Length, newKeys, newValues);
     }
 
     /// <summary>Called once every layer has appended a step's tokens.</summary>
@@ -57,29 +61,12 @@ public sealed class KvCache : IDisposable
         Length = length;
     }
 
-    private void EnsureCapacity(int layer, long needed)
-    {
-        var current = keys[layer];
-        var capacity = current?.shape[2] ?? 0;
-        if (needed <= capacity) return;
-        var grown = Math.Min(MaxLength, Math.Max(needed, Math.Max(InitialCapacity, capacity * 2)));
-        // The cache outlives the forward pass that grows it: keep its storage out of that pass's dispose scope.
-        var newKeys = zeros(new[] { 1, kvHeads, grown, headDim }, dtype: dtype).DetachFromDisposeScope();
-        var newValues = zeros(new[] { 1, kvHeads, grown, headDim }, dtype: dtype).DetachFromDisposeScope();
-        if (current is not null)
-        {
-            newKeys[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, capacity)] = current;
-            newValues[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, capacity)] = values[layer]!;
-            current.Dispose();
-            values[layer]!.Dispose();
-        }
-        keys[layer] = newKeys;
-        values[layer] = newValues;
-    }
-
     public void Dispose()
     {
-        foreach (var tensor in keys.Concat(values)) tensor?.Dispose();
+        if (disposed) return;
+        disposed = true;
+        if (ownsPool) Pool.Dispose();
+        else Pool.Release(Slot);
     }
 }
 

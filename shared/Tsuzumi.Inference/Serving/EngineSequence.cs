@@ -78,10 +78,10 @@ internal sealed class EngineSequence : IDisposable
         if (Volatile.Read(ref disposed) == 1) cancellationRegistration.Dispose(); // ended while registering
     }
 
-    /// <summary>Becomes a row: its cache and decoder exist from now until <see cref="Dispose"/>.</summary>
-    public void Admit(LlamaForCausalLM model, ITokenizer tokenizer)
+    /// <summary>Becomes a row: its cache (a slot of the engine's <paramref name="caches"/>) and decoder exist from now until <see cref="Dispose"/>.</summary>
+    public void Admit(LlamaForCausalLM model, ITokenizer tokenizer, KvCachePool caches)
     {
-        cache = model.CreateCache();
+        cache = caches.CreateCache();
         decoder = new SequenceDecoder(Generation, tokenizer, model.Config.MaxPositionEmbeddings);
     }
 

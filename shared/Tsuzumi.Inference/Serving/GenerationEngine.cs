@@ -32,6 +32,7 @@ public sealed class GenerationEngine : IAsyncDisposable
     private readonly object gate = new(); // a Monitor: the engine thread sleeps on it (Wait) until work arrives (Pulse)
     private readonly FairQueue<EngineSequence> waiting = new();
     private readonly List<EngineSequence> running = []; // engine thread only, in admission order
+    private readonly KvCachePool caches; // engine thread only: the rows' caches, so a decode step attends in one pass
     private readonly EngineMetrics metrics;
     private readonly Thread thread;
     private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,6 +54,7 @@ public sealed class GenerationEngine : IAsyncDisposable
         if (Options.MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxBatchSize, "MaxBatchSize must be ≥ 1");
         if (Options.MaxQueueLength < 0) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxQueueLength, "MaxQueueLength must be ≥ 0");
         if (Options.PrefillChunkTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.PrefillChunkTokens, "PrefillChunkTokens must be ≥ 1");
+        caches = new KvCachePool(model.Model.Config, model.Model.DType);
         metrics = new EngineMetrics(Path.GetFileName(model.SourcePath), () => runningCount, () => WaitingCount);
         thread = new Thread(RunEngine) { IsBackground = true, Name = $"tsuzumi-engine {Path.GetFileName(model.SourcePath)}" };
         thread.Start();
@@ -229,6 +231,7 @@ public sealed class GenerationEngine : IAsyncDisposable
             }
             foreach (var sequence in abandoned) CancelUnadmitted(sequence, CancellationToken.None);
             foreach (var sequence in running.ToArray()) Cancel(sequence, CancellationToken.None);
+            caches.Dispose();
             exited.TrySetResult();
         }
     }
@@ -244,7 +247,7 @@ public sealed class GenerationEngine : IAsyncDisposable
             {
                 try
                 {
-                    admitted.Admit(Model.Model, Model.Tokenizer);
+                    admitted.Admit(Model.Model, Model.Tokenizer, caches);
                     running.Add(admitted);
                 }
                 catch (Exception failure)

@@ -17,9 +17,13 @@ internal static class LexicalTerms
 
     private enum Kind : byte { Word = 1, Prefix, Unigram, Bigram, Trigram }
 
-    /// <summary>Appends the terms of <paramref name="normalized"/> (see <see cref="QueryText.Normalize"/>) to <paramref name="terms"/>.</summary>
-    public static void Extract(ReadOnlySpan<char> normalized, List<LexicalTerm> terms)
+    /// <summary>
+    /// Appends the terms of <paramref name="normalizedText"/> (see <see cref="QueryText.Normalize"/>) to
+    /// <paramref name="terms"/>, after reading kana words as the catalog's kanji (<see cref="KanaReadings"/>).
+    /// </summary>
+    public static void Extract(string normalizedText, List<LexicalTerm> terms)
     {
+        ReadOnlySpan<char> normalized = KanaReadings.Rewrite(normalizedText);
         var start = 0;
         while (start < normalized.Length)
         {
@@ -127,14 +131,17 @@ internal static class LexicalTerms
         return word;
     }
 
-    /// <summary>FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ.</summary>
+    /// <summary>
+    /// FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ.
+    /// Katakana is hashed as hiragana: パスワード and ぱすわーど (typed without converting) give the same grams.
+    /// </summary>
     private static ulong Hash(Kind kind, ReadOnlySpan<char> text)
     {
         var hash = 14695981039346656037UL ^ (byte)kind;
         hash *= 1099511628211UL;
         foreach (var c in text)
         {
-            hash ^= c;
+            hash ^= KanaReadings.ToHiragana(c);
             hash *= 1099511628211UL;
         }
         return hash;

@@ -6,7 +6,7 @@ namespace Tsuzumi.Router.Routing;
 /// Routes a query by a weighted sum of two calibrated signals, each in [0, 1]: the best cosine similarity of its
 /// MiniLM embedding to a specialist's description and examples, and the share of its character n-gram BM25 weight
 /// that the specialist explains. Specialists at or above their threshold are chosen (a second one when it also scores
-/// close to the best); when none fits, the catalog's fallback answers. The fallback also wins on its own merit, but
+/// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's fallback answers. The fallback also wins on its own merit, but
 /// only by a clear margin, so that a specialist question is never handed to the generalist by a hair.
 /// </summary>
 public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
@@ -51,10 +51,10 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
 
         var japanese = QueryText.JapaneseShare(normalized);
         var embeddingWeight = EmbeddingWeight(japanese);
+        var terms = TermBuffer.Value!;
+        terms.Clear();
         if (embeddingWeight < 1)
         {
-            var terms = TermBuffer.Value!;
-            terms.Clear();
             LexicalTerms.Extract(normalized, terms);
             current.Lexical.Score(terms, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, lexical);
             for (var i = 0; i < count; i++) lexical[i] = Math.Min(1, lexical[i] / tuning.LexicalSaturation);
@@ -65,15 +65,25 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         for (var i = 0; i < count; i++)
             scores[i] = new RouteCandidate(current.Specialists[i].Id, Math.Round(embeddingWeight * semantic[i] + (1 - embeddingWeight) * lexical[i], 4));
         var rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
-        return Decide(current, scores, rankedIndices, tenant);
+
+        // What the other specialists explain beyond the leading one: the evidence for a second domain.
+        Span<double> beyondLeader = count <= 64 ? stackalloc double[count] : new double[count];
+        var leader = Array.Find(rankedIndices, i => i != current.FallbackIndex);
+        if (embeddingWeight < 1 && count > 1)
+        {
+            current.Lexical.ScoreBeyond(terms, leader, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, beyondLeader);
+            for (var i = 0; i < count; i++) beyondLeader[i] = Math.Min(1, beyondLeader[i] / tuning.LexicalSaturation);
+        }
+        return Decide(current, scores, rankedIndices, beyondLeader, tenant);
     }
+
 
     /// <summary>
     /// Decides over every specialist, then keeps those the tenant may use. A question whose best domain the tenant cannot
     /// see (ACME's rules asked from outside ACME) thus falls back instead of going to a visible domain that merely shares
     /// a word with it (expense reports → finance). Only visible specialists appear in the decision.
     /// </summary>
-    private RouteDecision Decide(RoutingIndex current, RouteCandidate[] scores, int[] rankedIndices, string tenant)
+    private RouteDecision Decide(RoutingIndex current, RouteCandidate[] scores, int[] rankedIndices, ReadOnlySpan<double> beyondLeader, string tenant)
     {
         var topK = current.Catalog.Routing.TopK;
         var visibleRanked = rankedIndices.Where(i => current.Specialists[i].IsVisibleTo(tenant)).Select(i => scores[i]).ToArray();
@@ -88,12 +98,18 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
             if (chosen.Count >= topK) break;
             if (i == current.FallbackIndex) continue;
             var candidate = scores[i];
-            if (candidate.Score < current.Thresholds[i]) continue;
+            if (best is null)
+            {
+                if (candidate.Score < current.Thresholds[i]) continue;
+                best = candidate;
+                chosen.Add(i);
+                continue;
+            }
             // A hidden specialist matters only as the best fit; it never takes a visible second choice's place.
-            if (best is not null && !current.Specialists[i].IsVisibleTo(tenant)) continue;
-            if (best is null) best = candidate;
-            else if (candidate.Score < tuning.SecondChoiceRatio * best.Score) break;
-            chosen.Add(i);
+            if (!current.Specialists[i].IsVisibleTo(tenant)) continue;
+            var closeToBest = candidate.Score >= current.Thresholds[i] && candidate.Score >= tuning.SecondChoiceRatio * best.Score;
+            var ownEvidence = candidate.Score >= tuning.SecondChoiceFloor && beyondLeader[i] >= tuning.SecondChoiceEvidence;
+            if (closeToBest || ownEvidence) chosen.Add(i);
         }
 
         if (fallbackFits && (best is null || fallback!.Score >= best.Score + tuning.FallbackMargin))

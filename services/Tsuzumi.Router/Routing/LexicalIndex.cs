@@ -90,6 +90,33 @@ internal sealed class LexicalIndex
         for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);
     }
 
+    /// <summary>
+    /// Like <see cref="Score"/>, but counts for each document only the terms that <paramref name="rival"/> does not
+    /// know: the part of the query another specialist explains on its own. A question about two domains has such
+    /// words for its second domain; a question about one domain rarely does, whatever its second-best score.
+    /// </summary>
+    public void ScoreBeyond(List<LexicalTerm> queryTerms, int rival, double unknownTermWeight, double priorEvidence, Span<double> scores)
+    {
+        scores.Clear();
+        var attainable = 0.0;
+        for (var i = 0; i < queryTerms.Count; i++)
+        {
+            var term = queryTerms[i];
+            if (IsRepeat(queryTerms, i)) continue;
+            if (!terms.TryGetValue(term.Key, out var entry))
+            {
+                attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
+                continue;
+            }
+            attainable += entry.Idf * term.Weight * (K1 + 1);
+            if (Array.Exists(entry.Postings, posting => posting.Document == rival)) continue;
+            foreach (var posting in entry.Postings) scores[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
+        }
+        var denominator = attainable + priorEvidence * (K1 + 1);
+        if (denominator <= 0) return;
+        for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);
+    }
+
     // Query terms are few (tens), so a backwards scan beats a hash set allocated per query.
     private static bool IsRepeat(List<LexicalTerm> queryTerms, int index)
     {

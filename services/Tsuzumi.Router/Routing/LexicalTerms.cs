@@ -14,12 +14,17 @@ internal static class LexicalTerms
     private const float KanjiUnigramWeight = 0.5f;
     private const float PrefixWeight = 0.5f;
     private const int PrefixLength = 5;
+    private const float KatakanaGramWeight = 0.5f;
 
-    private enum Kind : byte { Word = 1, Prefix, Unigram, Bigram, Trigram }
+    private enum Kind : byte { Word = 1, Prefix, Unigram, Bigram, Trigram, Katakana }
 
-    /// <summary>Appends the terms of <paramref name="normalized"/> (see <see cref="QueryText.Normalize"/>) to <paramref name="terms"/>.</summary>
-    public static void Extract(ReadOnlySpan<char> normalized, List<LexicalTerm> terms)
+    /// <summary>
+    /// Appends the terms of <paramref name="normalizedText"/> (see <see cref="QueryText.Normalize"/>) to
+    /// <paramref name="terms"/>, after reading kana words as the catalog's kanji (<see cref="KanaReadings"/>).
+    /// </summary>
+    public static void Extract(string normalizedText, List<LexicalTerm> terms)
     {
+        ReadOnlySpan<char> normalized = KanaReadings.Rewrite(normalizedText);
         var start = 0;
         while (start < normalized.Length)
         {
@@ -86,10 +91,34 @@ internal static class LexicalTerms
         for (var i = 0; i < run.Length; i++)
         {
             if (QueryText.IsKanji(run[i])) terms.Add(new LexicalTerm(Hash(Kind.Unigram, run.Slice(i, 1)), KanjiUnigramWeight));
-            if (i + 2 <= run.Length && CarriesContent(run.Slice(i, 2))) terms.Add(new LexicalTerm(Hash(Kind.Bigram, run.Slice(i, 2)), 1f));
-            if (i + 3 <= run.Length && CarriesContent(run.Slice(i, 3))) terms.Add(new LexicalTerm(Hash(Kind.Trigram, run.Slice(i, 3)), 1f));
+            if (IsKatakana(run[i]) && (i == 0 || !IsKatakana(run[i - 1]))) AddKatakanaWord(run[i..], terms);
+            if (i + 2 <= run.Length && CarriesContent(run.Slice(i, 2))) terms.Add(new LexicalTerm(Hash(Kind.Bigram, run.Slice(i, 2)), GramWeight(run.Slice(i, 2))));
+            if (i + 3 <= run.Length && CarriesContent(run.Slice(i, 3))) terms.Add(new LexicalTerm(Hash(Kind.Trigram, run.Slice(i, 3)), GramWeight(run.Slice(i, 3))));
         }
     }
+
+    /// <summary>
+    /// A run of katakana is one loanword (or a compound of them): it counts whole, so リスト and リスク, or エベレスト
+    /// and ストレス, no longer meet on a shared bigram as strongly as on a shared word. The grams inside it still count,
+    /// less, so that インデックスファンド meets ファンド.
+    /// </summary>
+    private static void AddKatakanaWord(ReadOnlySpan<char> text, List<LexicalTerm> terms)
+    {
+        var length = 0;
+        while (length < text.Length && IsKatakana(text[length])) length++;
+        if (length >= 2) terms.Add(new LexicalTerm(Hash(Kind.Katakana, text[..length]), 1f));
+    }
+
+    private static float GramWeight(ReadOnlySpan<char> gram)
+    {
+        foreach (var c in gram)
+        {
+            if (!IsKatakana(c)) return 1f;
+        }
+        return KatakanaGramWeight;
+    }
+
+    private static bool IsKatakana(char c) => c is >= '\u30a1' and <= '\u30fa' or 'ー';
 
     /// <summary>
     /// Grams of hiragana alone are particles and endings (です, とは, ますか): they say how a question is asked, not
@@ -127,14 +156,17 @@ internal static class LexicalTerms
         return word;
     }
 
-    /// <summary>FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ.</summary>
+    /// <summary>
+    /// FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ.
+    /// Katakana is hashed as hiragana: パスワード and ぱすわーど (typed without converting) give the same grams.
+    /// </summary>
     private static ulong Hash(Kind kind, ReadOnlySpan<char> text)
     {
         var hash = 14695981039346656037UL ^ (byte)kind;
         hash *= 1099511628211UL;
         foreach (var c in text)
         {
-            hash ^= c;
+            hash ^= KanaReadings.ToHiragana(c);
             hash *= 1099511628211UL;
         }
         return hash;

@@ -46,7 +46,17 @@ public sealed record RoutingTuning
     public double LexicalPriorEvidence { get; init; } = 8;
 
     /// <summary>A second specialist answers too when it fits on its own and scores at least this share of the best.</summary>
-    public double SecondChoiceRatio { get; init; } = 0.4;
+    public double SecondChoiceRatio { get; init; } = 0.35;
+
+    /// <summary>
+    /// A second specialist below that share still answers when the words the leading specialist does not know give it
+    /// at least <see cref="SecondChoiceEvidence"/> of the lexical score, and its own score reaches this floor: in a
+    /// two-domain question the second domain explains only part of the words, so it rarely scores close to the first.
+    /// </summary>
+    public double SecondChoiceFloor { get; init; } = 0.12;
+
+    /// <summary>The lexical score (saturated as usual) a second specialist must earn from words the leader does not know.</summary>
+    public double SecondChoiceEvidence { get; init; } = 0.6;
 
     /// <summary>The fallback wins over a fitting specialist only when it scores clearly higher, by this much.</summary>
     public double FallbackMargin { get; init; } = 0.1;

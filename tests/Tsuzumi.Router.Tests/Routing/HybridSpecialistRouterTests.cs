@@ -21,6 +21,19 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.Equal(decision.Candidates.OrderByDescending(candidate => candidate.Score).Select(candidate => candidate.Id), decision.Candidates.Select(candidate => candidate.Id));
     }
 
+    // Typed on a phone or without converting: the kana reading of the catalog's kanji (配当金, 税金, 頭痛, 薬, 経費).
+    [Theory]
+    [InlineData("はいとうきんにもぜいきんってかかるの？", "public", "finance")]
+    [InlineData("ずつうがひどいときのくすりおしえて", "public", "medical")]
+    [InlineData("けいひのしんせいってどこからするの", "acme", "org-acme")]
+    public void A_question_typed_in_kana_goes_to_its_specialist(string query, string tenant, string expected)
+    {
+        var decision = fixture.Router.Route(query, tenant);
+
+        Assert.Equal(expected, decision.Chosen[0]);
+        Assert.False(decision.FellBack, string.Join(' ', decision.Candidates));
+    }
+
     [Theory]
     [InlineData("How do I make a crispy pizza crust?")]
     [InlineData("Which team won the Super Bowl?")]

@@ -51,4 +51,39 @@ public sealed class LexicalTermsTests
 
         Assert.Empty(terms);
     }
+
+    [Fact]
+    public void A_loanword_typed_in_hiragana_meets_its_katakana_spelling()
+    {
+        var katakana = Keys("住宅ローン");
+        var hiragana = Keys("住宅ろーん");
+
+        Assert.True(katakana.Intersect(hiragana).Count() >= 3, "the grams with ー and the kanji should meet");
+    }
+
+    [Fact]
+    public void A_katakana_word_counts_whole_so_a_shared_bigram_is_weak_evidence()
+    {
+        var risk = Terms("リスク");
+        var list = Terms("リスト");
+
+        var shared = risk.Where(term => list.Any(other => other.Key == term.Key)).Sum(term => term.Weight);
+        var total = risk.Sum(term => term.Weight);
+        Assert.True(shared < total / 3, $"shared weight {shared} of {total}");
+    }
+
+    [Fact]
+    public void A_domain_word_in_kana_gives_the_terms_of_its_kanji()
+    {
+        Assert.Equal(Keys("株を買う"), Keys("かぶを買う"));
+    }
+
+    private static List<LexicalTerm> Terms(string text)
+    {
+        var terms = new List<LexicalTerm>();
+        LexicalTerms.Extract(QueryText.Normalize(text), terms);
+        return terms;
+    }
+
+    private static ulong[] Keys(string text) => Terms(text).Select(term => term.Key).ToArray();
 }

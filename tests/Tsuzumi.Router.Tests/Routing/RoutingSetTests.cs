@@ -36,6 +36,21 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
 
     private static readonly string[] AllSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl"];
 
+    // Set 4 was written blind and committed before any change, and is never edited; five of its 119 everyday questions
+    // turned out to repeat (after normalisation) a catalog example or a query of an earlier set. They stay, and are
+    // counted in its score (docs/routing.md); this keeps any further repeat from creeping in.
+    [Fact]
+    public void Blind_set_4_repeats_no_more_than_the_five_queries_it_was_committed_with()
+    {
+        var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples)
+            .Concat(AllSets.SelectMany(file => RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Select(item => item.Query)))
+            .Select(Comparable).ToHashSet();
+
+        var repeats = RoutingSet.Load(RoutingFixture.SetPath("routing-heldout-4.jsonl")).Items.Where(item => earlier.Contains(Comparable(item.Query))).ToArray();
+
+        Assert.True(repeats.Length <= 5, string.Join('\n', repeats.Select(item => item.Query)));
+    }
+
     // NFKC, lower case, letters and digits only: "What is NISA?" and "what is ＮＩＳＡ" are the same query.
     private static string Comparable(string query) =>
         string.Concat(query.Normalize(System.Text.NormalizationForm.FormKC).ToLowerInvariant().Where(char.IsLetterOrDigit));
@@ -57,12 +72,14 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.True(slices.Single(slice => slice.Lang == lang).Top1Accuracy >= 0.9, $"{lang} top-1 below 90%\n{report}");
     }
 
-    // Floors a few queries below what the router achieves now (98.4 %, 97.2 %, 88.8 % top-1; docs/routing.md), so a
-    // regression fails the test; they are guards, never tuning targets. routing-heldout-3 was run once, at the end.
+    // Floors a few queries below what the router achieves now (98.4 %, 97.2 %, 96.9 %, 92.4 % top-1; docs/routing.md),
+    // so a regression fails the test; they are guards, never tuning targets. routing-heldout-4 was run once, at the end
+    // of the round that wrote it (92.4 %); routing-heldout-3 is no longer blind (its misses were read in that round).
     [Theory]
     [InlineData("routing-heldout.jsonl", 0.93)]
     [InlineData("routing-heldout-2.jsonl", 0.91)]
-    [InlineData("routing-heldout-3.jsonl", 0.84)]
+    [InlineData("routing-heldout-3.jsonl", 0.92)]
+    [InlineData("routing-heldout-4.jsonl", 0.88)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));

@@ -55,12 +55,19 @@ internal static unsafe class SingleRowProjection
         && input.dim() >= 1
         && input.shape[^1] == weight.shape[1]
         && input.numel() > 0
-        && input.numel() <= (weight.dtype == ScalarType.Float32 || NativeBf16Rows.Available ? RowLimit : 1) * weight.shape[1]
+        && input.numel() <= MostRows(weight.dtype) * weight.shape[1]
         && weight.is_contiguous();
 
     /// <summary>True when a decode step of <paramref name="rows"/> rows of a model in <paramref name="dtype"/> runs its projections here.</summary>
-    public static bool TakesRows(ScalarType dtype, int rows) =>
-        Enabled && rows >= 1 && rows <= dtype switch { ScalarType.Float32 => RowLimit, ScalarType.BFloat16 => 1, _ => 0 };
+    public static bool TakesRows(ScalarType dtype, int rows) => Enabled && rows >= 1 && rows <= MostRows(dtype);
+
+    /// <summary>Rows of <paramref name="dtype"/> taken here at once: bf16 beyond one row only through the native kernel.</summary>
+    private static int MostRows(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float32 => RowLimit,
+        ScalarType.BFloat16 => NativeBf16Rows.Available ? RowLimit : 1,
+        _ => 0,
+    };
 
     /// <summary>As <see cref="Applies(Tensor, Tensor)"/> for several weights that share the input.</summary>
     public static bool Applies(Tensor input, IReadOnlyList<Tensor> weights) =>

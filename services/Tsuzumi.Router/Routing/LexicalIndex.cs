@@ -67,7 +67,19 @@ internal sealed class LexicalIndex
     /// Words no specialist knows count in the denominator too (weighted by <paramref name="unknownTermWeight"/>), so a
     /// cooking question scores near zero everywhere; <paramref name="priorEvidence"/> (in IDF units) is added to it.
     /// </summary>
-    public void Score(List<LexicalTerm> queryTerms, double unknownTermWeight, double priorEvidence, Span<double> scores)
+    public void Score(List<LexicalTerm> queryTerms, double unknownTermWeight, double priorEvidence, Span<double> scores) =>
+        Score(queryTerms, rival: -1, unknownTermWeight, priorEvidence, scores);
+
+    /// <summary>
+    /// Like <see cref="Score(List{LexicalTerm}, double, double, Span{double})"/>, but counts for each document only the
+    /// terms that <paramref name="rival"/> does not know: the part of the query another specialist explains on its own.
+    /// A question about two domains has such words for its second domain; a question about one domain rarely does,
+    /// whatever its second-best score.
+    /// </summary>
+    public void ScoreBeyond(List<LexicalTerm> queryTerms, int rival, double unknownTermWeight, double priorEvidence, Span<double> scores) =>
+        Score(queryTerms, rival, unknownTermWeight, priorEvidence, scores);
+
+    private void Score(List<LexicalTerm> queryTerms, int rival, double unknownTermWeight, double priorEvidence, Span<double> scores)
     {
         scores.Clear();
         var attainable = 0.0;
@@ -81,37 +93,11 @@ internal sealed class LexicalIndex
                 continue;
             }
             attainable += entry.Idf * term.Weight * (K1 + 1);
+            if (rival >= 0 && Array.Exists(entry.Postings, posting => posting.Document == rival)) continue;
             foreach (var posting in entry.Postings) scores[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
         }
         // The prior keeps a query with one or two known words (the rest unknown to every specialist) from looking
         // fully explained by a single shared word: evidence has to add up.
-        var denominator = attainable + priorEvidence * (K1 + 1);
-        if (denominator <= 0) return;
-        for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);
-    }
-
-    /// <summary>
-    /// Like <see cref="Score"/>, but counts for each document only the terms that <paramref name="rival"/> does not
-    /// know: the part of the query another specialist explains on its own. A question about two domains has such
-    /// words for its second domain; a question about one domain rarely does, whatever its second-best score.
-    /// </summary>
-    public void ScoreBeyond(List<LexicalTerm> queryTerms, int rival, double unknownTermWeight, double priorEvidence, Span<double> scores)
-    {
-        scores.Clear();
-        var attainable = 0.0;
-        for (var i = 0; i < queryTerms.Count; i++)
-        {
-            var term = queryTerms[i];
-            if (IsRepeat(queryTerms, i)) continue;
-            if (!terms.TryGetValue(term.Key, out var entry))
-            {
-                attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
-                continue;
-            }
-            attainable += entry.Idf * term.Weight * (K1 + 1);
-            if (Array.Exists(entry.Postings, posting => posting.Document == rival)) continue;
-            foreach (var posting in entry.Postings) scores[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
-        }
         var denominator = attainable + priorEvidence * (K1 + 1);
         if (denominator <= 0) return;
         for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);

@@ -63,7 +63,7 @@ internal static class DecodeCommand
             ? shared
             : Path.Combine(RepositoryRoot(), "..", "shared");
         if (runtimes.Contains("llama.cpp")) LlamaCppRunner.QuietLogs();
-        var loadBefore = LoadAverage();
+        var loadBefore = MachineLoad.Average();
         // Measured between models too, and the best kept: on a shared machine one reading may land on a busy moment.
         var bandwidths = new List<double>();
         void MeasureBandwidth()
@@ -93,7 +93,7 @@ internal static class DecodeCommand
         var bandwidth = bandwidths.Max();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"memory read bandwidth: {bandwidth / 1e9:F1} GB/s (C# Vector512 sum over 1 GiB, {threads} threads, best of {bandwidths.Count}×5 passes; readings {string.Join(", ", bandwidths.Select(reading => (reading / 1e9).ToString("F1", CultureInfo.InvariantCulture)))})"));
-        output.WriteLine($"load average before / after: {loadBefore} / {LoadAverage()}");
+        output.WriteLine($"load average before / after: {loadBefore} / {MachineLoad.Average()}");
         output.WriteLine();
         DecodeReport.Write(output, rows, bandwidth);
     }
@@ -151,9 +151,6 @@ internal static class DecodeCommand
 
     private static string[] Split(string list) =>
         list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>The folder holding the solution file, above the program or the working directory.</summary>
     internal static string RepositoryRoot()

@@ -49,7 +49,7 @@ internal static class DecodeRowsCommand
         using var pretrained = PretrainedModel.Load(path, dtype);
         var model = pretrained.Model;
         set_num_threads(1); // as GenerationEngine runs decode steps the C# kernel takes
-        Console.Error.WriteLine($"{path} ({model.DType}), {steps} steps per measurement, {rounds} rounds, load average {LoadAverage()}");
+        Console.Error.WriteLine($"{path} ({model.DType}), {steps} steps per measurement, {rounds} rounds, load average {MachineLoad.Average()}");
         var layouts = new[] { "cache per row", "pooled" };
         var times = rowCounts.ToDictionary(count => count, _ => layouts.ToDictionary(layout => layout, _ => new List<double>()));
         Measure(model, 2, pooled: true, steps: 4, equalLengths); // warm-up: JIT and libtorch's first calls
@@ -73,7 +73,7 @@ internal static class DecodeRowsCommand
             var pooled = Median(times[count]["pooled"]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {count} | {perRow:F2} | {pooled:F2} | {pooled / perRow:F2}× | {pooled / oneRow:F2}× |"));
         }
-        Console.WriteLine($"load average at the end {LoadAverage()}");
+        Console.WriteLine($"load average at the end {MachineLoad.Average()}");
     }
 
     /// <summary>Prefills <paramref name="rows"/> sequences one by one, then times <paramref name="steps"/> decode steps of all of them together (ms each).</summary>
@@ -116,7 +116,4 @@ internal static class DecodeRowsCommand
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -51,7 +51,7 @@ internal static class FanoutCommand
                 Console.Error.WriteLine("tsuzumi bench fanout: no config/constellation.json here or above; name one with --config");
                 return 2;
             }
-            Console.Error.WriteLine($"catalog {catalog}; load average {LoadAverage()}");
+            Console.Error.WriteLine($"catalog {catalog}; load average {MachineLoad.Average()}");
             await MeasureFanOutAsync(catalog, parse.GetValue(repetitions), parse.GetValue(maxTokens), cancellation);
             if (parse.GetValue(roundTrips) > 0) await MeasureBusAsync(parse.GetValue(roundTrips), cancellation);
             return 0;
@@ -108,7 +108,7 @@ internal static class FanoutCommand
         Console.WriteLine($"ratio three/one: p50 {Percentile(f, 0.50) / Percentile(s, 0.50):F2}×, p95 {Percentile(f, 0.95) / Percentile(s, 0.95):F2}× (target ≤ 1.5×: the engine batches the three on one base model)");
         // Each repetition's two asks ran back to back: their ratio sees the same moment of a shared machine's load.
         var paired = f.Zip(s, (three, one) => three / one).ToArray();
-        Console.WriteLine($"paired ratio (each repetition's three-ask time over its one-ask time): median {Percentile(paired, 0.50):F2}×, quartiles {Percentile(paired, 0.25):F2}–{Percentile(paired, 0.75):F2}×; load average at the end {LoadAverage()}");
+        Console.WriteLine($"paired ratio (each repetition's three-ask time over its one-ask time): median {Percentile(paired, 0.50):F2}×, quartiles {Percentile(paired, 0.25):F2}–{Percentile(paired, 0.75):F2}×; load average at the end {MachineLoad.Average()}");
         Console.WriteLine();
     }
 
@@ -276,9 +276,6 @@ internal static class FanoutCommand
         var sorted = values.Order().ToArray();
         return sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(fraction * sorted.Length) - 1))];
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private sealed record AskTiming(double Milliseconds, double MeanTokens, int MaxTokens)
     {

@@ -78,13 +78,13 @@ internal static class GatewayCommand
     {
         if (direct)
         {
-            Console.Error.WriteLine($"loading {upstreamUrl} directly; request: {(body is null ? "GET" : "POST")} {path}; load average {LoadAverage()}");
+            Console.Error.WriteLine($"loading {upstreamUrl} directly; request: {(body is null ? "GET" : "POST")} {path}; load average {MachineLoad.Average()}");
             await LoadAsync(new Uri(upstreamUrl!), clients, seconds, limitsOff, path, body, $"{upstreamUrl} (a running server; its own gateway and limits)", serverPid);
             return;
         }
         await using var trivial = upstreamUrl is null ? await TrivialRouter.StartAsync() : null;
         var upstream = new Uri(upstreamUrl ?? trivial!.Address);
-        Console.Error.WriteLine($"upstream: {(trivial is null ? upstream.ToString() : $"trivial in-process Kestrel app at {upstream}")}; request: {(body is null ? "GET" : "POST")} {path}; load average {LoadAverage()}");
+        Console.Error.WriteLine($"upstream: {(trivial is null ? upstream.ToString() : $"trivial in-process Kestrel app at {upstream}")}; request: {(body is null ? "GET" : "POST")} {path}; load average {MachineLoad.Average()}");
 
         await using (var gateway = await StartGatewayAsync(upstream, withKey: true, limitsOff: true))
         {
@@ -285,9 +285,6 @@ internal static class GatewayCommand
             ?? throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS line");
         return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private sealed record RunningGateway(WebApplication App, Uri Address) : IAsyncDisposable
     {

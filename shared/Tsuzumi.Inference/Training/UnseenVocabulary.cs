@@ -25,7 +25,7 @@ public static class UnseenVocabulary
         var qaFiles = new List<string>();
         foreach (var path in pretrainingPaths)
         {
-            if (Directory.Exists(path)) textFiles.AddRange(Directory.GetFiles(path, "*.txt").Order(StringComparer.Ordinal));
+            if (Directory.Exists(path)) textFiles.AddRange(PretrainingCorpus.TextFiles(path));
             else if (!File.Exists(path)) throw new TrainingDataException(path, 0, "not found");
             else if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)) qaFiles.Add(path);
             else textFiles.Add(path);

@@ -78,7 +78,6 @@ internal sealed record DrillRequest(int Client, string Target, double StartS, do
 
     public string Outcome => Error is not null ? "no HTTP answer"
         : Status == HttpStatusCode.OK ? Degraded ? "200 degraded" : "200"
-        : (int)Status >= 500 && IsProblem ? $"{(int)Status} problem+json"
         : $"{(int)Status} {(IsProblem ? "problem+json" : "unexpected body")}";
 }
 

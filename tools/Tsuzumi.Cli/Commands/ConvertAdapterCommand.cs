@@ -2,7 +2,7 @@ using System.CommandLine;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Formats;
 using Tsuzumi.Inference.Formats.Gguf;
-using Tsuzumi.Inference.Formats.HuggingFace;
+using Tsuzumi.Inference.Loading;
 
 namespace Tsuzumi.Cli.Commands;
 
@@ -43,9 +43,7 @@ internal static class ConvertAdapterCommand
                     throw new ArgumentException($"--type must be one of {string.Join(", ", Types.Keys)}, not '{parse.GetValue(type)}'");
                 var modelPath = parse.GetValue(model)!;
                 // The configuration is all that is needed: tensors of the base are never read.
-                using var checkpoint = File.Exists(modelPath) ? GgufCheckpointReader.Read(modelPath)
-                    : Directory.Exists(modelPath) ? HuggingFaceCheckpointReader.Read(modelPath)
-                    : throw new FileNotFoundException($"no model at '{modelPath}': expected a .gguf file or a Hugging Face model folder", modelPath);
+                using var checkpoint = PretrainedModel.ReadCheckpoint(modelPath);
                 using var loaded = LoraAdapter.Load(parse.GetValue(adapter)!, checkpoint.Config);
                 if (GgufLoraFormat.IsGgufPath(outputPath)) GgufLoraFormat.Save(loaded, checkpoint.Config, outputPath, tensorType);
                 else PeftAdapterFormat.Save(loaded, outputPath);

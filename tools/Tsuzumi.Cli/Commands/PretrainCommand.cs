@@ -77,7 +77,7 @@ internal static class PretrainCommand
                 if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"tokenizer.json not found: {tokenizerPath}", tokenizerPath);
                 var tokenizerConfig = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerPath))!, "tokenizer_config.json");
                 var loadedTokenizer = TokenizerJson.Load(tokenizerPath, File.Exists(tokenizerConfig) ? tokenizerConfig : null);
-                var textFiles = parse.GetValue(corpus)!.SelectMany(ExpandTextFiles).ToArray();
+                var textFiles = parse.GetValue(corpus)!.SelectMany(PretrainingCorpus.TextFiles).ToArray();
                 var qaFiles = parse.GetValue(noQa) ? [] : parse.GetValue(qa)!;
                 var loaded = PretrainingCorpus.Load(textFiles, qaFiles, loadedTokenizer);
                 var outputPath = parse.GetValue(output)!;
@@ -112,10 +112,6 @@ internal static class PretrainCommand
         });
         return command;
     }
-
-    /// <summary>A folder stands for its *.txt files in name order, so the stream (and the weights) do not depend on the file system.</summary>
-    private static IEnumerable<string> ExpandTextFiles(string path) =>
-        Directory.Exists(path) ? Directory.GetFiles(path, "*.txt").Order(StringComparer.Ordinal) : [path];
 
     /// <summary>One status line on stderr, redrawn in place on a terminal, every 5% otherwise.</summary>
     private sealed class ProgressBar : IProgress<PretrainingProgress>

@@ -63,10 +63,24 @@ public sealed class GgufWriter
         tensors.Add(new PendingTensor(name, ggmlDimensions.ToArray(), type, byteCount, () => data));
     }
 
+    /// <summary>Writes to a temporary file beside <paramref name="path"/> and moves it into place, so a failure leaves nothing half-written.</summary>
     public void WriteTo(string path)
     {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        WriteTo(stream);
+        var fullPath = Path.GetFullPath(path);
+        var temporaryPath = $"{fullPath}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            using (var stream = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                WriteTo(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporaryPath, fullPath, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporaryPath)) File.Delete(temporaryPath);
+        }
     }
 
     public void WriteTo(Stream stream)

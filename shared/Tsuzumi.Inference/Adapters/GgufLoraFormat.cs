@@ -212,16 +212,11 @@ public static class GgufLoraFormat
         if (huggingFace is null || !huggingFace.EndsWith(".weight", StringComparison.Ordinal))
             throw new ModelFormatException(file.Path, tensorName, $"'{baseName}' is not a weight of a llama/qwen2 model");
         var modulePath = huggingFace[..^".weight".Length];
-        if (modulePath == LoraTargets.Head) return (modulePath, LoraTargets.Head);
-        var parts = modulePath.Split('.');
-        if (parts is ["model", "layers", var layerText, _, var target] && LoraTargets.Layers.Contains(target))
-        {
-            var layer = int.Parse(layerText, System.Globalization.CultureInfo.InvariantCulture);
-            if (layer >= config.NumHiddenLayers)
-                throw new ModelFormatException(file.Path, tensorName, $"layer {layer} does not exist in the base model ({config.NumHiddenLayers} layers; is this adapter for another base?)");
-            return (modulePath, target);
-        }
-        throw new ModelFormatException(file.Path, tensorName, $"'{baseName}' ({modulePath}) is not a linear layer an adapter may target ({string.Join(", ", LoraTargets.All)})");
+        if (!LoraTargets.TryParseModulePath(modulePath, out var layer, out var target))
+            throw new ModelFormatException(file.Path, tensorName, $"'{baseName}' ({modulePath}) is not a linear layer an adapter may target ({string.Join(", ", LoraTargets.All)})");
+        if (layer >= config.NumHiddenLayers)
+            throw new ModelFormatException(file.Path, tensorName, $"layer {layer} does not exist in the base model ({config.NumHiddenLayers} layers; is this adapter for another base?)");
+        return (modulePath, target);
     }
 
     /// <summary>Every pair must fit the base (ne[0] of A = in, ne[1] of B = out) and share one rank; returns it.</summary>

@@ -39,6 +39,26 @@ public static class LoraTargets
             ? $"model.layers.{layer}.mlp.{target}"
             : $"model.layers.{layer}.self_attn.{target}";
 
+    /// <summary>
+    /// The layer and target of a module path exactly as <see cref="ModulePath"/> writes it (the head: layer −1); false for
+    /// anything else. The layer is not checked against a model: callers say which base it does not fit.
+    /// </summary>
+    public static bool TryParseModulePath(string modulePath, out int layer, out string target)
+    {
+        layer = -1;
+        target = Head;
+        if (modulePath == Head) return true;
+        var parts = modulePath.Split('.');
+        if (parts.Length == 5 && parts[0] == "model" && parts[1] == "layers" && int.TryParse(parts[2], out layer)
+            && Layers.Contains(parts[4]) && ModulePath(layer, parts[4]) == modulePath)
+        {
+            target = parts[4];
+            return true;
+        }
+        target = "";
+        return false;
+    }
+
     /// <summary>(in, out) features of <paramref name="target"/> in a model of <paramref name="config"/>.</summary>
     public static (long In, long Out) Shape(LlamaConfig config, string target)
     {

@@ -181,16 +181,10 @@ public static class PeftAdapterFormat
 
     private static (int Layer, string Target) ParseModulePath(string path, string key, string modulePath, LlamaConfig config)
     {
-        if (modulePath == LoraTargets.Head) return (-1, LoraTargets.Head);
-        var parts = modulePath.Split('.');
-        if (parts.Length == 5 && parts[0] == "model" && parts[1] == "layers" && int.TryParse(parts[2], out var layer)
-            && (parts[3] == "self_attn" || parts[3] == "mlp") && LoraTargets.Layers.Contains(parts[4])
-            && LoraTargets.ModulePath(layer, parts[4]) == modulePath)
-        {
-            if (layer < 0 || layer >= config.NumHiddenLayers)
-                throw new ModelFormatException(path, key, $"layer {layer} does not exist in the base model ({config.NumHiddenLayers} layers)");
-            return (layer, parts[4]);
-        }
-        throw new ModelFormatException(path, key, $"'{modulePath}' is not a linear layer of a Llama decoder");
+        if (!LoraTargets.TryParseModulePath(modulePath, out var layer, out var target))
+            throw new ModelFormatException(path, key, $"'{modulePath}' is not a linear layer of a Llama decoder");
+        if (target != LoraTargets.Head && (layer < 0 || layer >= config.NumHiddenLayers))
+            throw new ModelFormatException(path, key, $"layer {layer} does not exist in the base model ({config.NumHiddenLayers} layers)");
+        return (layer, target);
     }
 }

@@ -23,4 +23,11 @@ public sealed record AskSpecialist
 
     /// <summary>After this instant nobody waits for the answer: the silo drops the work.</summary>
     public required DateTimeOffset Deadline { get; init; }
+
+    /// <summary>
+    /// How many asks of this query (this one included) go to specialists of the same base model. The silo's engine
+    /// waits a moment for all of them so that they prefill together; 1 (also what a sender that does not set it means)
+    /// waits for nothing.
+    /// </summary>
+    public int AsksOnSameBaseModel { get; init; } = 1;
 }

@@ -14,6 +14,12 @@ public sealed record SpecialistQuery(
 
     /// <summary>After this instant the answer is useless; the grain gives up with deadline-exceeded.</summary>
     [Id(5)] public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The fan-out this query is part of, with <see cref="AsksOnSameBaseModel"/>: the asks the engine prefills together.</summary>
+    [Id(6)] public Guid? QueryId { get; init; }
+
+    /// <summary>Asks of <see cref="QueryId"/> (this one included) that go to specialists of the same base model.</summary>
+    [Id(7)] public int AsksOnSameBaseModel { get; init; } = 1;
 }
 
 /// <summary>One conversation turn (system, user or assistant).</summary>

@@ -62,6 +62,8 @@ public sealed class SpecialistClusterFixture : IAsyncLifetime
                 [CatalogServiceCollectionExtensions.CatalogKey] = files.CatalogPath,
                 ["Silo:BaseModels"] = hostsModel ? SpecialistCatalogFiles.BaseModel : "",
                 ["Silo:MaxBatchSize"] = "8",
+                // Long, so that a test can space a fan-out's asks far apart and still see them prefill together.
+                ["Silo:PrefillGroupWaitMs"] = "30000",
                 // Small enough that the bounded-load tests can fill it; the other tests never queue this many.
                 ["Silo:MaxQueueLength"] = SpecialistClusterFixture.MaxQueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });

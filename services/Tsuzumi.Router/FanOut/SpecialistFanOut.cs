@@ -39,6 +39,7 @@ public sealed class SpecialistFanOut(IRequestClient<AskSpecialist> client, TimeP
             Temperature = request.Generation.Temperature,
             TopK = request.Generation.TopK,
             Deadline = request.Deadline,
+            AsksOnSameBaseModel = specialist.BaseModel is null ? 1 : request.Specialists.Count(other => other.BaseModel == specialist.BaseModel),
         };
         try
         {

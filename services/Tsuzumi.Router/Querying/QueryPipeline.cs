@@ -26,15 +26,17 @@ public sealed class QueryPipeline(
             {
                 if (current.FindSpecialist(id) is not { } specialist || !specialist.IsVisibleTo(tenant))
                     return new SpecialistSelection([], null, id);
-                chosen.Add(new ChosenSpecialist(id, null));
+                chosen.Add(new ChosenSpecialist(id, null) { BaseModel = specialist.BaseModel });
             }
             return new SpecialistSelection(chosen, null);
         }
         var decision = router.Route(query, tenant);
         var scores = decision.Candidates.ToDictionary(candidate => candidate.Id, candidate => candidate.Score);
         var visible = decision.Chosen
-            .Where(id => current.FindSpecialist(id)?.IsVisibleTo(tenant) == true)
-            .Select(id => new ChosenSpecialist(id, scores.TryGetValue(id, out var score) ? score : null))
+            .Select(current.FindSpecialist)
+            .OfType<SpecialistDefinition>()
+            .Where(specialist => specialist.IsVisibleTo(tenant))
+            .Select(specialist => new ChosenSpecialist(specialist.Id, scores.TryGetValue(specialist.Id, out var score) ? score : null) { BaseModel = specialist.BaseModel })
             .ToArray();
         return new SpecialistSelection(visible, decision);
     }

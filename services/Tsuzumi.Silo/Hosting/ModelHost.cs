@@ -68,7 +68,7 @@ public sealed partial class ModelHost(ICatalogSource catalog, ModelHostOptions o
         {
             var template = ChatTemplate.Detect(model.ChatTemplate, model.Tokenizer, definition.ChatTemplate);
             var adapters = new AdapterRegistry(model.Model.Config, options.AdapterMemoryBudgetBytes);
-            var engine = new GenerationEngine(model, adapters, new EngineOptions { MaxBatchSize = options.MaxBatchSize, MaxQueueLength = options.MaxQueueLength });
+            var engine = new GenerationEngine(model, adapters, new EngineOptions { MaxBatchSize = options.MaxBatchSize, MaxQueueLength = options.MaxQueueLength, GroupWait = options.PrefillGroupWait });
             LogLoaded(logger, definition.Id, definition.Path, template.Format.ToString(), clock.Elapsed.TotalMilliseconds);
             return new HostedBaseModel(definition, model, adapters, engine, template);
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Tsuzumi.Catalog;
+using Tsuzumi.Inference.Serving;
 
 namespace Tsuzumi.Silo.Hosting;
 
@@ -21,6 +22,12 @@ public sealed record ModelHostOptions
 
     public int MaxQueueLength { get; init; } = 64;
 
+    /// <summary>
+    /// How long an idle engine holds one query's asks for their siblings on the same model (<c>Silo:PrefillGroupWaitMs</c>),
+    /// so that a fan-out prefills in one forward; 0 turns the wait off (e.g. where a model's specialists are spread over silos).
+    /// </summary>
+    public TimeSpan PrefillGroupWait { get; init; } = new EngineOptions().GroupWait;
+
     /// <summary>Reads <c>Silo:BaseModels</c> as a list (<c>Silo:BaseModels:0</c>…) or one comma-separated value.</summary>
     public static ModelHostOptions Read(IConfiguration configuration)
     {
@@ -36,10 +43,12 @@ public sealed record ModelHostOptions
             AdapterMemoryBudgetBytes = section.GetValue("AdapterMemoryBudgetMB", defaults.AdapterMemoryBudgetBytes >> 20) << 20,
             MaxBatchSize = section.GetValue("MaxBatchSize", defaults.MaxBatchSize),
             MaxQueueLength = section.GetValue("MaxQueueLength", defaults.MaxQueueLength),
+            PrefillGroupWait = TimeSpan.FromMilliseconds(section.GetValue("PrefillGroupWaitMs", defaults.PrefillGroupWait.TotalMilliseconds)),
         };
         if (options.AdapterMemoryBudgetBytes <= 0) throw new InvalidOperationException("Silo:AdapterMemoryBudgetMB must be positive");
         if (options.MaxBatchSize < 1) throw new InvalidOperationException("Silo:MaxBatchSize must be at least 1");
         if (options.MaxQueueLength < 0) throw new InvalidOperationException("Silo:MaxQueueLength must be ≥ 0");
+        if (options.PrefillGroupWait < TimeSpan.Zero) throw new InvalidOperationException("Silo:PrefillGroupWaitMs must be ≥ 0");
         return options;
     }
 

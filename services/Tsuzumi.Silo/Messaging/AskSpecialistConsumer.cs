@@ -29,6 +29,8 @@ public sealed partial class AskSpecialistConsumer(IGrainFactory grains, ILogger<
                 Temperature = message.Temperature,
                 TopK = message.TopK,
                 Deadline = message.Deadline,
+                QueryId = message.QueryId,
+                AsksOnSameBaseModel = message.AsksOnSameBaseModel,
             };
             var answer = await grains.GetGrain<ISpecialistGrain>(message.SpecialistId).AskAsync(query);
             await context.RespondAsync(new SpecialistAnswered

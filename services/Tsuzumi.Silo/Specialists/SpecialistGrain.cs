@@ -145,7 +145,11 @@ public sealed partial class SpecialistGrain(ICatalogSource catalog, ModelHost ho
         var generation = SpecialistPrompt.Build(specialist, query, model);
         var adapters = SpecialistAdapters.Ensure(model.Adapters, specialist, host.PublishedAdapters);
         var firstTokenMs = -1.0;
-        var result = await model.Engine.GenerateAsync(new EngineRequest(generation, adapters, Id), token =>
+        var request = new EngineRequest(generation, adapters, Id)
+        {
+            Group = query is { QueryId: { } queryId, AsksOnSameBaseModel: > 1 } ? new PrefillGroup(queryId.ToString("N"), query.AsksOnSameBaseModel) : null,
+        };
+        var result = await model.Engine.GenerateAsync(request, token =>
         {
             if (firstTokenMs < 0) firstTokenMs = clock.Elapsed.TotalMilliseconds;
             onToken?.Invoke(token);

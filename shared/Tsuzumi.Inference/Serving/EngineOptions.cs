@@ -11,4 +11,11 @@ public sealed record EngineOptions
 
     /// <summary>Prompt tokens prefilled per engine step, so a long prompt never stalls the running decodes for long.</summary>
     public int PrefillChunkTokens { get; init; } = 64;
+
+    /// <summary>
+    /// How long an idle engine holds a request of a <see cref="PrefillGroup"/> for its siblings. A fan-out's asks reach
+    /// the engine within a fraction of a millisecond of each other on one machine; the bound only matters when a sibling
+    /// never comes (it failed earlier, or went to another silo).
+    /// </summary>
+    public TimeSpan GroupWait { get; init; } = TimeSpan.FromMilliseconds(5);
 }

@@ -55,6 +55,9 @@ internal sealed class FairQueue<T>
         return true;
     }
 
+    /// <summary>Every waiting item, in no particular order.</summary>
+    public IEnumerable<T> Items => byKey.Values.SelectMany(items => items);
+
     /// <summary>Empties the queue, returning what waited (oldest first per key).</summary>
     public IReadOnlyList<T> Drain()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Tsuzumi.Inference.Adapters;
@@ -54,6 +55,7 @@ public sealed class GenerationEngine : IAsyncDisposable
         if (Options.MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxBatchSize, "MaxBatchSize must be ≥ 1");
         if (Options.MaxQueueLength < 0) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxQueueLength, "MaxQueueLength must be ≥ 0");
         if (Options.PrefillChunkTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.PrefillChunkTokens, "PrefillChunkTokens must be ≥ 1");
+        if (Options.GroupWait < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), Options.GroupWait, "GroupWait must not be negative");
         caches = new KvCachePool(model.Model.Config, model.Model.DType);
         metrics = new EngineMetrics(Path.GetFileName(model.SourcePath), () => runningCount, () => WaitingCount);
         thread = new Thread(RunEngine) { IsBackground = true, Name = $"tsuzumi-engine {Path.GetFileName(model.SourcePath)}" };
@@ -80,6 +82,11 @@ public sealed class GenerationEngine : IAsyncDisposable
         SequenceDecoder.Validate(request.Generation, Model.Model.Config);
         ArgumentNullException.ThrowIfNull(request.Adapters);
         ArgumentNullException.ThrowIfNull(request.FairnessKey);
+        if (request.Group is { } group)
+        {
+            ArgumentNullException.ThrowIfNull(group.Key);
+            if (group.Size < 1) throw new ArgumentOutOfRangeException(nameof(request), group.Size, "a prefill group has at least one request");
+        }
         foreach (var selection in request.Adapters)
         {
             if (!float.IsFinite(selection.Weight))
@@ -242,6 +249,7 @@ public sealed class GenerationEngine : IAsyncDisposable
         lock (gate)
         {
             while (!stopping && running.Count == 0 && waiting.Count == 0) Monitor.Wait(gate);
+            while (!stopping && running.Count == 0 && SiblingsStillComing() is { } left) Monitor.Wait(gate, left);
             if (stopping) return false;
             while (running.Count < Options.MaxBatchSize && waiting.TryDequeue(out var admitted))
             {
@@ -259,6 +267,24 @@ public sealed class GenerationEngine : IAsyncDisposable
             runningCount = running.Count;
             return true;
         }
+    }
+
+    /// <summary>
+    /// How much longer an idle engine holds its waiting requests for the missing members of their
+    /// <see cref="PrefillGroup"/>s; null, so work starts now, when anything waiting is ungrouped, or its group is
+    /// complete, or has waited <see cref="EngineOptions.GroupWait"/> since its first member arrived. Called under the gate.
+    /// </summary>
+    private TimeSpan? SiblingsStillComing()
+    {
+        TimeSpan? left = null;
+        foreach (var members in waiting.Items.GroupBy(sequence => sequence.Request.Group?.Key))
+        {
+            if (members.Key is null || members.Count() >= members.First().Request.Group!.Size) return null;
+            var remaining = Options.GroupWait - Stopwatch.GetElapsedTime(members.Min(sequence => sequence.SubmittedAt));
+            if (remaining <= TimeSpan.Zero) return null;
+            if (left is null || remaining < left) left = remaining;
+        }
+        return left;
     }
 
     private void Step()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Generation;
 using Tsuzumi.Inference.Model;
@@ -93,6 +94,63 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
         // Each first token comes from prefill. The first request decodes its other 15 in steps 1–15, the two others
         // (prefilled together in step 2) theirs in steps 2–16: 16 steps in all, where one after another would take 45.
         Assert.Equal(16, statistics.DecodeSteps);
+    }
+
+    [Fact]
+    public async Task A_fan_outs_asks_arriving_apart_wait_for_each_other_and_prefill_in_one_forward()
+    {
+        // One query asked of three specialists of this model: the asks reach the engine one by one. An idle engine
+        // holds the early ones until the group is complete, so all three prefill together and share every decode step.
+        var group = new PrefillGroup("query-1", 3);
+        var requests = ServingScenario.AdapterSets.Take(3).Select((adapters, index) =>
+            scenario.Request("Once upon a time", maxTokens: 16, adapters, fairnessKey: $"specialist-{index}", stopAtEndOfGeneration: false) with { Group = group }).ToArray();
+        var expected = requests.Select(scenario.Alone).ToArray();
+
+        await using var engine = scenario.Engine(new EngineOptions { GroupWait = TimeSpan.FromMinutes(1) });
+        var generations = new List<Task<GenerationResult>>();
+        foreach (var request in requests)
+        {
+            generations.Add(engine.GenerateAsync(request, cancellation: TestCancellation));
+            await Task.Delay(50, TestCancellation); // far apart: without the group the first would be decoding by now
+        }
+        var results = await Task.WhenAll(generations);
+
+        for (var index = 0; index < requests.Length; index++) ServingScenario.AssertSameGeneration(expected[index], results[index]);
+        var statistics = engine.Statistics;
+        Assert.Equal(3, statistics.LargestBatch);
+        Assert.Equal(15, statistics.DecodeSteps); // the first token of each comes from the one joint prefill
+    }
+
+    [Fact]
+    public async Task An_incomplete_group_waits_no_longer_than_its_bound_and_other_work_starts_it_at_once()
+    {
+        var lonely = scenario.Request("Once upon a time", maxTokens: 4, ServingScenario.AdapterSets[1], stopAtEndOfGeneration: false)
+            with { Group = new PrefillGroup("query-2", 2) };
+        await using (var bounded = scenario.Engine(new EngineOptions { GroupWait = TimeSpan.FromMilliseconds(200) }))
+        {
+            // Its sibling never comes (it failed before the engine, or went to another silo): it runs after the bound.
+            var started = Stopwatch.GetTimestamp();
+            var result = await bounded.GenerateAsync(lonely, cancellation: TestCancellation);
+            Assert.Equal(4, result.Tokens.Count);
+            Assert.True(Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMilliseconds(190), "the engine did not wait for the sibling");
+        }
+
+        // A request that belongs to no group is never held back, and the held one starts with it.
+        await using var engine = scenario.Engine(new EngineOptions { GroupWait = TimeSpan.FromMinutes(10) });
+        var held = engine.GenerateAsync(lonely, cancellation: TestCancellation);
+        await Task.Delay(50, TestCancellation);
+        Assert.False(held.IsCompleted);
+        var alone = engine.GenerateAsync(scenario.Request("Once upon a time", maxTokens: 4, stopAtEndOfGeneration: false), cancellation: TestCancellation);
+        var results = await Task.WhenAll(held, alone).WaitAsync(TimeSpan.FromMinutes(1), TestCancellation);
+        Assert.All(results, result => Assert.Equal(4, result.Tokens.Count));
+    }
+
+    [Fact]
+    public async Task A_group_of_no_requests_is_refused()
+    {
+        await using var engine = scenario.Engine();
+        var request = scenario.Request("Once upon a time", maxTokens: 4) with { Group = new PrefillGroup("query-3", 0) };
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.GenerateAsync(request, cancellation: TestCancellation));
     }
 
     [Fact]

@@ -97,6 +97,22 @@ public sealed class AskEndpointTests(RouterHostFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Asks_of_one_query_tell_the_silo_how_many_go_to_their_base_model()
+    {
+        using var client = fixture.Host.CreateClient();
+
+        await client.PostOkAsync("v1/ask", new { query = "sibling count check", specialists = new[] { "finance", "medical" } });
+        await client.PostOkAsync("v1/ask", new { query = "lone ask check", specialists = new[] { "general" } });
+
+        // All of the test catalog's specialists share one base model: the silo's engine prefills the two asks together.
+        var fannedOut = fixture.Specialists.Received.Where(q => q.Conversation[^1].Content == "sibling count check").ToArray();
+        Assert.Equal(2, fannedOut.Length);
+        Assert.All(fannedOut, question => Assert.Equal(2, question.AsksOnSameBaseModel));
+        Assert.Single(fannedOut.Select(question => question.QueryId).Distinct());
+        Assert.Equal(1, fixture.Specialists.Received.Last(q => q.Conversation[^1].Content == "lone ask check").AsksOnSameBaseModel);
+    }
+
+    [Fact]
     public async Task Json_answers_from_several_specialists_are_voted_on_by_default()
     {
         var specialists = new ScriptedSpecialists()

@@ -32,6 +32,30 @@ public sealed class SpecialistFanOutHarnessTests
     }
 
     [Fact]
+    public async Task Each_ask_says_how_many_asks_of_its_query_go_to_its_base_model()
+    {
+        await using var harness = await FanOutHarness.StartAsync(ScriptedSpecialists.AllAnswering());
+        var question = FanOutHarness.Question("what is a dividend", TimeSpan.FromSeconds(10), "finance", "medical", "general");
+        question = question with
+        {
+            Specialists = [
+                new ChosenSpecialist("finance", null) { BaseModel = "nano" },
+                new ChosenSpecialist("medical", null) { BaseModel = "nano" },
+                new ChosenSpecialist("general", null) { BaseModel = "llama-7b" },
+            ],
+        };
+
+        await harness.FanOut.AskAllAsync(question, TestContext.Current.CancellationToken);
+
+        var sent = harness.Bus.Consumed.Select<AskSpecialist>(TestContext.Current.CancellationToken)
+            .ToDictionary(message => message.Context.Message.SpecialistId, message => message.Context.Message.AsksOnSameBaseModel);
+        // The silo's engine for nano holds the first of its two until the second comes; the 7B engine waits for none.
+        Assert.Equal(2, sent["finance"]);
+        Assert.Equal(2, sent["medical"]);
+        Assert.Equal(1, sent["general"]);
+    }
+
+    [Fact]
     public async Task A_late_specialist_is_reported_as_timeout_and_does_not_hold_up_the_others()
     {
         var specialists = ScriptedSpecialists.AllAnswering().Play("medical", SpecialistScript.Late(MuchLater));

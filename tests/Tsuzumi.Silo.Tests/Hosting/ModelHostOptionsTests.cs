@@ -37,6 +37,17 @@ public sealed class ModelHostOptionsTests
     }
 
     [Fact]
-    public void Nonsense_limits_are_refused_at_startup() =>
+    public void Nonsense_limits_are_refused_at_startup()
+    {
         Assert.Throws<InvalidOperationException>(() => Read(("Silo:MaxBatchSize", "0")));
+        Assert.Contains("PrefillGroupWaitMs", Assert.Throws<InvalidOperationException>(() => Read(("Silo:PrefillGroupWaitMs", "-1"))).Message);
+    }
+
+    [Fact]
+    public void The_prefill_group_wait_is_read_in_milliseconds_and_zero_turns_it_off()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(12.5), Read(("Silo:PrefillGroupWaitMs", "12.5")).PrefillGroupWait);
+        Assert.Equal(TimeSpan.Zero, Read(("Silo:PrefillGroupWaitMs", "0")).PrefillGroupWait);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), Read().PrefillGroupWait);
+    }
 }

@@ -24,6 +24,28 @@ public sealed class SpecialistGrainTests(SpecialistClusterFixture cluster)
     }
 
     [Fact]
+    public async Task A_fan_outs_asks_arriving_apart_are_prefilled_together_and_decode_in_step()
+    {
+        cluster.SkipIfUnavailable();
+        var before = await Specialist("gamma").GetEngineStatsAsync();
+
+        // One query asked of three specialists of one base model, the asks reaching the silo 50 ms apart.
+        var queryId = Guid.NewGuid();
+        var asks = new List<Task<SpecialistAnswer>>();
+        foreach (var id in new[] { "alpha", "beta", "gamma" })
+        {
+            asks.Add(Specialist(id).AskAsync(Queries.Ask("Tom had a red ball", maxTokens: 16) with { QueryId = queryId, AsksOnSameBaseModel = 3 }));
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+        var answers = await Task.WhenAll(asks);
+
+        var after = await Specialist("alpha").GetEngineStatsAsync();
+        Assert.Equal(3, after.Completed - before.Completed);
+        // Each first token comes from the one joint prefill; the longest answer's other tokens take one step each.
+        Assert.Equal(answers.Max(answer => answer.CompletionTokens) - 1, after.DecodeSteps - before.DecodeSteps);
+    }
+
+    [Fact]
     public async Task Concurrent_queries_to_three_specialists_are_decoded_in_shared_batches()
     {
         cluster.SkipIfUnavailable();

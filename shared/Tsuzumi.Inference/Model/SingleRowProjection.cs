@@ -226,108 +226,218 @@ internal static unsafe class SingleRowProjection
 
     /// <summary>
     /// y[i, r] = W[r,:]·x[i,:] for weight rows r in [0, count) and input rows i in [0, inputs), y's rows
-    /// <paramref name="outputs"/> apart. Tiles of 4 weight rows × 4 input rows: 16 accumulators in registers, so each
-    /// loaded vector feeds four FMAs (a row-at-a-time loop would need one L1 load per FMA and run at half speed). The
-    /// tile's 4 weight rows stream from memory once and stay in L1 while every group of input rows passes over them;
-    /// the input rows (≤ 16 × a few KB) stay in L1/L2. Short groups repeat their last row: computed, never stored.
+    /// <paramref name="outputs"/> apart. Tiles of 4 weight rows × up to 4 input rows: up to 16 accumulators in
+    /// registers, so each loaded vector feeds several FMAs (a row-at-a-time loop would need one L1 load per FMA and run
+    /// at half speed). The tile's 4 weight rows stream from memory once and stay in L1 while every group of input rows
+    /// passes over them; the input rows (≤ 16 × a few KB) stay in L1/L2. A last group of fewer than 4 input rows runs a
+    /// tile only as wide as it is, instead of repeating its last row. 2–4 rows in all stream instead (<see cref="Float32Stream{TWide}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Float32RowsMany(float* weights, float[] x, int inputs, float* y, int outputs, int count, int columns)
     {
-        var vectorColumns = columns & ~15;
-        var sums = stackalloc float[16];
         fixed (float* xs = x)
         {
+            switch (inputs)
+            {
+                case 2: Float32Stream<Two>(weights, xs, y, outputs, count, columns); return;
+                case 3: Float32Stream<Three>(weights, xs, y, outputs, count, columns); return;
+                case 4: Float32Stream<Four>(weights, xs, y, outputs, count, columns); return;
+            }
             for (var r = 0; r < count; r += 4)
             {
-                var tall = Math.Min(4, count - r);
-                var w0 = weights + (long)r * columns;
-                var w1 = weights + (long)(r + Math.Min(1, tall - 1)) * columns;
-                var w2 = weights + (long)(r + Math.Min(2, tall - 1)) * columns;
-                var w3 = weights + (long)(r + Math.Min(3, tall - 1)) * columns;
                 for (var first = 0; first < inputs; first += 4)
                 {
-                    var wide = Math.Min(4, inputs - first);
-                    var x0 = xs + (long)first * columns;
-                    var x1 = xs + (long)(first + Math.Min(1, wide - 1)) * columns;
-                    var x2 = xs + (long)(first + Math.Min(2, wide - 1)) * columns;
-                    var x3 = xs + (long)(first + Math.Min(3, wide - 1)) * columns;
-                    Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-                    Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-                    Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-                    Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-                    for (var c = 0; c < vectorColumns; c += 16)
+                    var tall = Math.Min(4, count - r);
+                    switch (inputs - first)
                     {
-                        var v0 = Vector512.Load(x0 + c);
-                        var v1 = Vector512.Load(x1 + c);
-                        var v2 = Vector512.Load(x2 + c);
-                        var v3 = Vector512.Load(x3 + c);
-                        var u0 = Vector512.Load(w0 + c);
-                        a00 = Vector512.FusedMultiplyAdd(u0, v0, a00);
-                        a01 = Vector512.FusedMultiplyAdd(u0, v1, a01);
-                        a02 = Vector512.FusedMultiplyAdd(u0, v2, a02);
-                        a03 = Vector512.FusedMultiplyAdd(u0, v3, a03);
-                        var u1 = Vector512.Load(w1 + c);
-                        a10 = Vector512.FusedMultiplyAdd(u1, v0, a10);
-                        a11 = Vector512.FusedMultiplyAdd(u1, v1, a11);
-                        a12 = Vector512.FusedMultiplyAdd(u1, v2, a12);
-                        a13 = Vector512.FusedMultiplyAdd(u1, v3, a13);
-                        var u2 = Vector512.Load(w2 + c);
-                        a20 = Vector512.FusedMultiplyAdd(u2, v0, a20);
-                        a21 = Vector512.FusedMultiplyAdd(u2, v1, a21);
-                        a22 = Vector512.FusedMultiplyAdd(u2, v2, a22);
-                        a23 = Vector512.FusedMultiplyAdd(u2, v3, a23);
-                        var u3 = Vector512.Load(w3 + c);
-                        a30 = Vector512.FusedMultiplyAdd(u3, v0, a30);
-                        a31 = Vector512.FusedMultiplyAdd(u3, v1, a31);
-                        a32 = Vector512.FusedMultiplyAdd(u3, v2, a32);
-                        a33 = Vector512.FusedMultiplyAdd(u3, v3, a33);
-                    }
-                    sums[0] = Vector512.Sum(a00);
-                    sums[1] = Vector512.Sum(a01);
-                    sums[2] = Vector512.Sum(a02);
-                    sums[3] = Vector512.Sum(a03);
-                    sums[4] = Vector512.Sum(a10);
-                    sums[5] = Vector512.Sum(a11);
-                    sums[6] = Vector512.Sum(a12);
-                    sums[7] = Vector512.Sum(a13);
-                    sums[8] = Vector512.Sum(a20);
-                    sums[9] = Vector512.Sum(a21);
-                    sums[10] = Vector512.Sum(a22);
-                    sums[11] = Vector512.Sum(a23);
-                    sums[12] = Vector512.Sum(a30);
-                    sums[13] = Vector512.Sum(a31);
-                    sums[14] = Vector512.Sum(a32);
-                    sums[15] = Vector512.Sum(a33);
-                    for (var c = vectorColumns; c < columns; c++)
-                    {
-                        var u0 = w0[c];
-                        sums[0] += u0 * x0[c];
-                        sums[1] += u0 * x1[c];
-                        sums[2] += u0 * x2[c];
-                        sums[3] += u0 * x3[c];
-                        var u1 = w1[c];
-                        sums[4] += u1 * x0[c];
-                        sums[5] += u1 * x1[c];
-                        sums[6] += u1 * x2[c];
-                        sums[7] += u1 * x3[c];
-                        var u2 = w2[c];
-                        sums[8] += u2 * x0[c];
-                        sums[9] += u2 * x1[c];
-                        sums[10] += u2 * x2[c];
-                        sums[11] += u2 * x3[c];
-                        var u3 = w3[c];
-                        sums[12] += u3 * x0[c];
-                        sums[13] += u3 * x1[c];
-                        sums[14] += u3 * x2[c];
-                        sums[15] += u3 * x3[c];
-                    }
-                    for (var j = 0; j < tall; j++)
-                    {
-                        for (var i = 0; i < wide; i++) y[(long)(first + i) * outputs + r + j] = sums[j * 4 + i];
+                        case 1: Float32Tile<One>(weights, r, tall, xs, first, y, outputs, columns); break;
+                        case 2: Float32Tile<Two>(weights, r, tall, xs, first, y, outputs, columns); break;
+                        case 3: Float32Tile<Three>(weights, r, tall, xs, first, y, outputs, columns); break;
+                        default: Float32Tile<Four>(weights, r, tall, xs, first, y, outputs, columns); break;
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// 2–4 input rows (a fan-out's decode step): one weight row at a time, each loaded weight vector feeding every input
+    /// row, so the weights stream in one sequential run as in <see cref="Float32Rows"/>. For 3 rows of tsuzumi-nano this
+    /// took 13–22 % fewer CPU samples than 4 × 4 tiles (perf, docs/benchmarks.md); beyond 4 rows the tiles' reuse wins.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Float32Stream<TWide>(float* weights, float* xs, float* y, int outputs, int count, int columns)
+        where TWide : struct, ITileWidth
+    {
+        var wide = TWide.Value;
+        var x0 = xs;
+        var x1 = xs + (long)Math.Min(1, wide - 1) * columns;
+        var x2 = xs + (long)Math.Min(2, wide - 1) * columns;
+        var x3 = xs + (long)Math.Min(3, wide - 1) * columns;
+        for (var r = 0; r < count; r++)
+        {
+            var w = weights + (long)r * columns;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            var c = 0;
+            for (; c + 32 <= columns; c += 32)
+            {
+                var u = Vector512.Load(w + c);
+                var v = Vector512.Load(w + c + 16);
+                a0 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x0 + c), a0);
+                b0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x0 + c + 16), b0);
+                a1 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x1 + c), a1);
+                b1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x1 + c + 16), b1);
+                if (wide > 2)
+                {
+                    a2 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x2 + c), a2);
+                    b2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x2 + c + 16), b2);
+                }
+                if (wide > 3)
+                {
+                    a3 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x3 + c), a3);
+                    b3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x3 + c + 16), b3);
+                }
+            }
+            for (; c + 16 <= columns; c += 16)
+            {
+                var u = Vector512.Load(w + c);
+                a0 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x0 + c), a0);
+                a1 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x1 + c), a1);
+                if (wide > 2) a2 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x2 + c), a2);
+                if (wide > 3) a3 = Vector512.FusedMultiplyAdd(u, Vector512.Load(x3 + c), a3);
+            }
+            var s0 = Vector512.Sum(a0 + b0);
+            var s1 = Vector512.Sum(a1 + b1);
+            var s2 = wide > 2 ? Vector512.Sum(a2 + b2) : 0f;
+            var s3 = wide > 3 ? Vector512.Sum(a3 + b3) : 0f;
+            for (; c < columns; c++)
+            {
+                s0 += w[c] * x0[c];
+                s1 += w[c] * x1[c];
+                if (wide > 2) s2 += w[c] * x2[c];
+                if (wide > 3) s3 += w[c] * x3[c];
+            }
+            y[r] = s0;
+            y[outputs + r] = s1;
+            if (wide > 2) y[2L * outputs + r] = s2;
+            if (wide > 3) y[3L * outputs + r] = s3;
+        }
+    }
+
+    /// <summary>Input rows per tile, a constant of each instantiation so the JIT drops the unused accumulators' code.</summary>
+    private interface ITileWidth
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct One : ITileWidth
+    {
+        public static int Value => 1;
+    }
+
+    private readonly struct Two : ITileWidth
+    {
+        public static int Value => 2;
+    }
+
+    private readonly struct Three : ITileWidth
+    {
+        public static int Value => 3;
+    }
+
+    private readonly struct Four : ITileWidth
+    {
+        public static int Value => 4;
+    }
+
+    /// <summary>
+    /// Weight rows [<paramref name="row"/>, +4) — the last repeated when only <paramref name="tall"/> are left: computed,
+    /// never stored — against input rows [<paramref name="first"/>, +<typeparamref name="TWide"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Float32Tile<TWide>(float* weights, int row, int tall, float* inputs, int first, float* y, int outputs, int columns)
+        where TWide : struct, ITileWidth
+    {
+        var wide = TWide.Value;
+        var vectorColumns = columns & ~15;
+        var w0 = weights + (long)row * columns;
+        var w1 = weights + (long)(row + Math.Min(1, tall - 1)) * columns;
+        var w2 = weights + (long)(row + Math.Min(2, tall - 1)) * columns;
+        var w3 = weights + (long)(row + Math.Min(3, tall - 1)) * columns;
+        var x0 = inputs + (long)first * columns;
+        var x1 = inputs + (long)(first + Math.Min(1, wide - 1)) * columns;
+        var x2 = inputs + (long)(first + Math.Min(2, wide - 1)) * columns;
+        var x3 = inputs + (long)(first + Math.Min(3, wide - 1)) * columns;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        for (var c = 0; c < vectorColumns; c += 16)
+        {
+            var v0 = Vector512.Load(x0 + c);
+            var v1 = wide > 1 ? Vector512.Load(x1 + c) : default;
+            var v2 = wide > 2 ? Vector512.Load(x2 + c) : default;
+            var v3 = wide > 3 ? Vector512.Load(x3 + c) : default;
+            var u0 = Vector512.Load(w0 + c);
+            a00 = Vector512.FusedMultiplyAdd(u0, v0, a00);
+            if (wide > 1) a01 = Vector512.FusedMultiplyAdd(u0, v1, a01);
+            if (wide > 2) a02 = Vector512.FusedMultiplyAdd(u0, v2, a02);
+            if (wide > 3) a03 = Vector512.FusedMultiplyAdd(u0, v3, a03);
+            var u1 = Vector512.Load(w1 + c);
+            a10 = Vector512.FusedMultiplyAdd(u1, v0, a10);
+            if (wide > 1) a11 = Vector512.FusedMultiplyAdd(u1, v1, a11);
+            if (wide > 2) a12 = Vector512.FusedMultiplyAdd(u1, v2, a12);
+            if (wide > 3) a13 = Vector512.FusedMultiplyAdd(u1, v3, a13);
+            var u2 = Vector512.Load(w2 + c);
+            a20 = Vector512.FusedMultiplyAdd(u2, v0, a20);
+            if (wide > 1) a21 = Vector512.FusedMultiplyAdd(u2, v1, a21);
+            if (wide > 2) a22 = Vector512.FusedMultiplyAdd(u2, v2, a22);
+            if (wide > 3) a23 = Vector512.FusedMultiplyAdd(u2, v3, a23);
+            var u3 = Vector512.Load(w3 + c);
+            a30 = Vector512.FusedMultiplyAdd(u3, v0, a30);
+            if (wide > 1) a31 = Vector512.FusedMultiplyAdd(u3, v1, a31);
+            if (wide > 2) a32 = Vector512.FusedMultiplyAdd(u3, v2, a32);
+            if (wide > 3) a33 = Vector512.FusedMultiplyAdd(u3, v3, a33);
+        }
+        var sums = stackalloc float[16];
+        sums[0] = Vector512.Sum(a00);
+        sums[4] = Vector512.Sum(a10);
+        sums[8] = Vector512.Sum(a20);
+        sums[12] = Vector512.Sum(a30);
+        if (wide > 1)
+        {
+            sums[1] = Vector512.Sum(a01);
+            sums[5] = Vector512.Sum(a11);
+            sums[9] = Vector512.Sum(a21);
+            sums[13] = Vector512.Sum(a31);
+        }
+        if (wide > 2)
+        {
+            sums[2] = Vector512.Sum(a02);
+            sums[6] = Vector512.Sum(a12);
+            sums[10] = Vector512.Sum(a22);
+            sums[14] = Vector512.Sum(a32);
+        }
+        if (wide > 3)
+        {
+            sums[3] = Vector512.Sum(a03);
+            sums[7] = Vector512.Sum(a13);
+            sums[11] = Vector512.Sum(a23);
+            sums[15] = Vector512.Sum(a33);
+        }
+        for (var c = vectorColumns; c < columns; c++)
+        {
+            ReadOnlySpan<float> activations = [x0[c], x1[c], x2[c], x3[c]];
+            ReadOnlySpan<float> weightValues = [w0[c], w1[c], w2[c], w3[c]];
+            for (var j = 0; j < 4; j++)
+            {
+                for (var i = 0; i < wide; i++) sums[j * 4 + i] += weightValues[j] * activations[i];
+            }
+        }
+        for (var j = 0; j < tall; j++)
+        {
+            for (var i = 0; i < wide; i++) y[(long)(first + i) * outputs + row + j] = sums[j * 4 + i];
         }
     }
 

@@ -98,12 +98,16 @@ public sealed class SingleRowProjectionTests
         Assert.False(SingleRowProjection.Applies(zeros(1, 8), weight.t())); // a transposed view is not row-major
     }
 
-    // Row counts reach every group shape: 2..4 (one short group), 5..8 (one long group), 9..16 (a long group and a rest).
+    // Row counts reach every path: 2..4 (weights streamed once per row), 5..8 (one long group), 9..16 (a long group and a
+    // rest); after full groups of 4 a rest of 1, 2 and 3 rows each runs its own tile width.
     public static TheoryData<int, int, int> ManyRowShapes => new()
     {
         { 2, 7, 45 },
         { 3, 97, 70 },
+        { 4, 21, 100 },
         { 5, 33, 64 },
+        { 6, 40, 50 },
+        { 7, 19, 129 },
         { 8, 300, 1536 },
         { 9, 130, 96 },
         { 13, 65, 4096 },

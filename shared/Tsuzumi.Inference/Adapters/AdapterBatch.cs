@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Runtime;
@@ -13,18 +14,25 @@ public sealed record WeightedAdapter(LoraAdapter Adapter, float Weight = 1f);
 /// rows, and each row adds Σ wᵢ·sᵢ·(x·Aᵢᵀ)·Bᵢᵀ over its own adapters. Per module the (row, adapter) pairs are
 /// gathered into stacked A and B tensors and applied with two batched matmuls (the BGMV/SGMV idea): one stack over
 /// every row when no row has two adapters on the module (the usual case), else grouped by rank. The stacks are built once per batch composition and reused by every decode step.
-/// bf16 decode steps skip the stacks where the native kernel runs (<see cref="TryAddInto"/>): each token streams its own
-/// adapters' bf16 factors once and adds the correction into the projection's output in place.
+/// Decode steps and short fp32 prefills skip the stacks (<see cref="TryAddInto"/>): each token streams its own adapters'
+/// factors once and adds the correction into the projection's output in place — bf16 in the native kernel, fp32 in C#.
 /// </summary>
 public sealed unsafe class AdapterBatch : IDisposable
 {
     /// <summary>Below this many adapter weights read per call, waking a second core costs more than the work.</summary>
     private const long ParallelThreshold = 1L << 18;
 
+    /// <summary>
+    /// Most tokens of an fp32 forward whose corrections go token by token (<see cref="TryAddInto"/>): a decode step, or
+    /// a short joint prefill (a fan-out's prompts; one prefill chunk of the engine by default). Longer prompts take the
+    /// stacked bmm, whose one-off building is small beside their own cost.
+    /// </summary>
+    internal const int Float32TokenLimit = 64;
+
     private readonly IReadOnlyList<IReadOnlyList<WeightedAdapter>> rows;
     private readonly ScalarType dtype;
     private readonly Dictionary<string, ModuleStacks?> stacks = [];
-    private readonly Dictionary<string, RowTerm[][]?> rowTerms = [];
+    private readonly Dictionary<(string ModulePath, ScalarType LayoutType), RowTerm[][]?> rowTerms = [];
     private readonly Lock gate = new();
 
     /// <param name="rows">Row b's adapters; an empty list means the base model alone.</param>
@@ -67,8 +75,8 @@ public sealed unsafe class AdapterBatch : IDisposable
                         CoversEveryRowOnce: true)]);
                 }
             }
-            foreach (var (modulePath, terms) in rowTerms)
-                narrowed.rowTerms[modulePath] = terms is null ? null : kept.Select(row => terms[row]).ToArray();
+            foreach (var (key, terms) in rowTerms)
+                narrowed.rowTerms[key] = terms is null ? null : kept.Select(row => terms[row]).ToArray();
         }
         return narrowed;
     }
@@ -105,25 +113,33 @@ public sealed unsafe class AdapterBatch : IDisposable
 
     /// <summary>
     /// Adds every token's low-rank corrections for <paramref name="modules"/> straight into <paramref name="output"/>
-    /// [batch, seq, Σ out] (module i's columns from its offset), through the native AVX512-BF16 kernel: one call per
-    /// (token, adapter) that reads the adapter's bf16 A and Bᵀ once, with no stacks, casts or temporaries. Taken for
-    /// bf16 forwards of at most <see cref="SingleRowProjection.MaxRows"/> tokens (decode steps) where the kernel is
-    /// available; otherwise nothing is done, false comes back and the caller takes <see cref="Delta"/>.
+    /// [batch, seq, Σ out] (module i's columns from its offset): one call per (token, adapter) that reads the adapter's
+    /// A and Bᵀ once, with no stacks, casts or temporaries — bf16 through the native AVX512-BF16 kernel (forwards of at
+    /// most <see cref="SingleRowProjection.MaxRows"/> tokens, where it is available), fp32 through
+    /// <see cref="TensorPrimitives"/> (forwards of at most <see cref="Float32TokenLimit"/> tokens). Otherwise nothing is
+    /// done, false comes back and the caller takes <see cref="Delta"/>.
     /// </summary>
     /// <remarks>
     /// The stacked fp32 path read 4 bytes per adapter weight per step and spent ~1,000 small libtorch calls on a step of
     /// a 24-layer model; it was 38% of an eight-adapter decode step of the 0.5B benchmark model (docs/benchmarks.md).
+    /// On an fp32 model the stacks also cost their building whenever a batch's composition changes, about 3.5 ms per
+    /// fan-out on tsuzumi-nano.
     /// </remarks>
     internal bool TryAddInto(Tensor input, Tensor output, IReadOnlyList<(string ModulePath, int Offset, int Outputs)> modules)
     {
-        if (!NativeBf16Rows.Available
-            || input.dtype != ScalarType.BFloat16 || output.dtype != ScalarType.BFloat16
-            || input.dim() != 3 || input.shape[0] != rows.Count
-            || input.shape[0] * input.shape[1] > SingleRowProjection.MaxRows
+        var dtype = output.dtype;
+        var tokenLimit = dtype switch
+        {
+            ScalarType.BFloat16 when NativeBf16Rows.Available => SingleRowProjection.MaxRows,
+            ScalarType.Float32 => Float32TokenLimit,
+            _ => 0,
+        };
+        if (input.dtype != dtype || input.dim() != 3 || input.shape[0] != rows.Count
+            || input.shape[0] * input.shape[1] > tokenLimit
             || !output.is_contiguous() || input.device_type != DeviceType.CPU
             || (is_grad_enabled() && (input.requires_grad || output.requires_grad)))
             return false;
-        var terms = modules.Select(module => RowTermsFor(module.ModulePath)).ToArray();
+        var terms = modules.Select(module => RowTermsFor(module.ModulePath, dtype)).ToArray();
         var sequence = (int)input.shape[1];
         var tokens = (int)input.shape[0] * sequence;
         var columns = (int)input.shape[2];
@@ -141,15 +157,23 @@ public sealed unsafe class AdapterBatch : IDisposable
         void AddToken(int token)
         {
             var row = token / sequence;
-            var tokenInput = (ushort*)x + (long)token * columns;
-            var tokenOutput = (ushort*)y + (long)token * stride;
             for (var module = 0; module < modules.Count; module++)
             {
+                var (_, offset, outputs) = modules[module];
                 foreach (var term in terms[module]?[row] ?? [])
                 {
-                    NativeBf16Rows.AddLowRank(tokenInput, columns,
-                        (ushort*)TensorMemory.DataPointer(term.Layout.A), (ushort*)TensorMemory.DataPointer(term.Layout.BTransposed),
-                        term.Layout.Rank, term.Scale, tokenOutput + modules[module].Offset, modules[module].Outputs);
+                    var a = TensorMemory.DataPointer(term.Layout.A);
+                    var bTransposed = TensorMemory.DataPointer(term.Layout.BTransposed);
+                    if (dtype == ScalarType.BFloat16)
+                    {
+                        NativeBf16Rows.AddLowRank((ushort*)x + (long)token * columns, columns, (ushort*)a, (ushort*)bTransposed,
+                            term.Layout.Rank, term.Scale, (ushort*)y + (long)token * stride + offset, outputs);
+                    }
+                    else
+                    {
+                        AddLowRank(new ReadOnlySpan<float>((float*)x + (long)token * columns, columns), (float*)a, (float*)bTransposed,
+                            term.Layout.Rank, term.Scale, new Span<float>((float*)y + (long)token * stride + offset, outputs));
+                    }
                 }
             }
         }
@@ -164,21 +188,31 @@ public sealed unsafe class AdapterBatch : IDisposable
         return true;
     }
 
-    /// <summary>Row b's adapters on <paramref name="modulePath"/> in the native kernel's layout, with their w·s; null when no row adapts it.</summary>
-    private RowTerm[][]? RowTermsFor(string modulePath)
+    /// <summary>y += Σ_j (scale·A[j,:]·x)·Bᵀ[j,:] for one token, in fp32: A [rank, x.Length], Bᵀ [rank, y.Length].</summary>
+    private static void AddLowRank(ReadOnlySpan<float> x, float* a, float* bTransposed, int rank, float scale, Span<float> y)
+    {
+        for (var j = 0; j < rank; j++)
+        {
+            var low = scale * TensorPrimitives.Dot(new ReadOnlySpan<float>(a + (long)j * x.Length, x.Length), x);
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(bTransposed + (long)j * y.Length, y.Length), low, y, y);
+        }
+    }
+
+    /// <summary>Row b's adapters on <paramref name="modulePath"/> in the per-token kernels' layout, with their w·s; null when no row adapts it.</summary>
+    private RowTerm[][]? RowTermsFor(string modulePath, ScalarType layoutType)
     {
         lock (gate)
         {
-            if (rowTerms.TryGetValue(modulePath, out var cached)) return cached;
+            if (rowTerms.TryGetValue((modulePath, layoutType), out var cached)) return cached;
             var built = rows.Select(row => row
                     .Where(adapter => adapter.Weight != 0)
-                    .Select(adapter => (adapter, Layout: adapter.Adapter.GetBf16RowLayout(modulePath)))
+                    .Select(adapter => (adapter, Layout: adapter.Adapter.GetRowLayout(modulePath, layoutType)))
                     .Where(pair => pair.Layout is not null)
                     .Select(pair => new RowTerm(pair.Layout!, (float)(pair.adapter.Weight * pair.adapter.Adapter.Scale)))
                     .ToArray())
                 .ToArray();
             var result = built.Any(row => row.Length > 0) ? built : null;
-            rowTerms[modulePath] = result;
+            rowTerms[(modulePath, layoutType)] = result;
             return result;
         }
     }

@@ -8,9 +8,9 @@ namespace Tsuzumi.Inference.Adapters;
 /// <param name="B">[out, rank]</param>
 public sealed record LoraPair(Tensor A, Tensor B);
 
-/// <summary>A pair laid out for the native bf16 per-token kernel: both factors row-major over the rank.</summary>
-/// <param name="A">[rank, in] bf16, contiguous</param>
-/// <param name="BTransposed">[rank, out] bf16, contiguous</param>
+/// <summary>A pair laid out for the per-token kernels (native bf16, C# fp32): both factors row-major over the rank.</summary>
+/// <param name="A">[rank, in], contiguous</param>
+/// <param name="BTransposed">[rank, out], contiguous</param>
 internal sealed record LoraRowLayout(Tensor A, Tensor BTransposed)
 {
     public int Rank => (int)A.shape[0];
@@ -24,7 +24,7 @@ public sealed class LoraAdapter : IDisposable
 {
     private readonly Dictionary<string, LoraPair> pairs;
     private readonly Dictionary<ScalarType, Dictionary<string, LoraPair>> converted = [];
-    private readonly Dictionary<string, LoraRowLayout> rowLayouts = [];
+    private readonly Dictionary<(string ModulePath, ScalarType DType), LoraRowLayout> rowLayouts = [];
     private readonly Lock conversionLock = new();
 
     public LoraAdapter(string id, string version, LoraConfig config, IReadOnlyDictionary<string, LoraPair> pairs)
@@ -80,21 +80,22 @@ public sealed class LoraAdapter : IDisposable
     }
 
     /// <summary>
-    /// The pair for <paramref name="modulePath"/> as the native bf16 kernel reads it (<see cref="LoraRowLayout"/>),
-    /// converted once, then cached beside the fp32 tensors; null when the adapter does not touch the module.
+    /// The pair for <paramref name="modulePath"/> as the per-token kernels read it (<see cref="LoraRowLayout"/>) in
+    /// <paramref name="dtype"/>, made on first use and kept with the adapter (an fp32 A is the adapter's own tensor; Bᵀ
+    /// is a copy); null when the adapter does not touch the module.
     /// </summary>
-    internal LoraRowLayout? GetBf16RowLayout(string modulePath)
+    internal LoraRowLayout? GetRowLayout(string modulePath, ScalarType dtype)
     {
         if (!pairs.TryGetValue(modulePath, out var pair)) return null;
         lock (conversionLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            if (!rowLayouts.TryGetValue(modulePath, out var layout))
+            if (!rowLayouts.TryGetValue((modulePath, dtype), out var layout))
             {
                 using var scope = NewDisposeScope();
-                layout = new LoraRowLayout(pair.A.to(ScalarType.BFloat16).contiguous().DetachFromDisposeScope(),
-                    pair.B.t().to(ScalarType.BFloat16).contiguous().DetachFromDisposeScope());
-                rowLayouts[modulePath] = layout;
+                layout = new LoraRowLayout(pair.A.to(dtype).contiguous().DetachFromDisposeScope(),
+                    pair.B.t().to(dtype).contiguous().DetachFromDisposeScope());
+                rowLayouts[(modulePath, dtype)] = layout;
             }
             return layout;
         }

@@ -207,16 +207,49 @@ public sealed class AdapterBatchTests : IDisposable
         Assert.True(keptOutput.eq(actual.index_select(0, tensor(new long[] { 0, 3 }))).all().item<bool>());
     }
 
+    [Theory]
+    [InlineData(1)]  // decode steps
+    [InlineData(11)] // a fan-out's joint prefill: token t belongs to row t / 11
+    public void Fp32_tokens_through_the_per_token_path_match_the_stacked_corrections(int sequence)
+    {
+        using var scope = NewDisposeScope();
+        const int inFeatures = 100;
+        (string Path, int Out)[] modules = [("m.q_proj", 72), ("m.k_proj", 24), ("m.v_proj", 24)];
+        var big = Adapter("big", rank: 8, seed: 1, modules);
+        var small = Adapter("small", rank: 3, seed: 2, modules[..2]); // no v_proj
+        IReadOnlyList<WeightedAdapter>[] rowAdapters = [[new(big)], [], [new(small)], [new(big, 0.7f), new(small, 0.3f)]];
+        using var batch = new AdapterBatch(rowAdapters, ScalarType.Float32);
+        var generator = new Generator(7);
+        var input = randn(new long[] { rowAdapters.Length, sequence, inFeatures }, generator: generator);
+        var baseOutput = randn(new long[] { rowAdapters.Length, sequence, modules.Sum(module => module.Out) }, generator: generator);
+
+        var expected = baseOutput + cat(modules.Select(module =>
+            batch.Delta(module.Path, input, module.Out) ?? zeros(rowAdapters.Length, sequence, module.Out)).ToArray(), -1);
+        var actual = baseOutput.clone();
+        var ranges = modules.Select((module, index) => (module.Path, modules[..index].Sum(previous => previous.Out), module.Out)).ToArray();
+
+        Assert.True(batch.TryAddInto(input, actual, ranges));
+        var correction = (expected - baseOutput).abs().max().item<float>();
+        Assert.True(correction > 0.1f, "the adapters must change the output");
+        // The same fp32 arithmetic in another summation order.
+        var difference = (actual - expected).abs().max().item<float>();
+        Assert.True(difference < 1e-5f * Math.Max(1f, expected.abs().max().item<float>()), $"largest difference {difference}");
+        // Row 1 runs the base model: untouched, bit for bit.
+        Assert.True(actual[1].eq(baseOutput[1]).all().item<bool>());
+    }
+
     [Fact]
-    public void Fp32_tokens_and_long_prefills_leave_the_native_low_rank_kernel_to_the_stacked_path()
+    public void Prefills_longer_than_the_per_token_limits_are_left_to_the_stacked_path()
     {
         using var scope = NewDisposeScope();
         var adapter = Adapter("a", rank: 4, seed: 3, [("m.q_proj", 16)]);
         using var batch = new AdapterBatch([[new(adapter)]], ScalarType.Float32);
         (string, int, int)[] ranges = [("m.q_proj", 0, 16)];
 
-        Assert.False(batch.TryAddInto(randn(1, 1, 32), zeros(1, 1, 16), ranges));
-        Assert.False(batch.TryAddInto(randn(1, SingleRowProjection.MaxRows + 1, 32).to(ScalarType.BFloat16),
+        var longest = AdapterBatch.Float32TokenLimit;
+        Assert.True(batch.TryAddInto(randn(1, longest, 100), zeros(1, longest, 16), ranges));
+        Assert.False(batch.TryAddInto(randn(1, longest + 1, 100), zeros(1, longest + 1, 16), ranges));
+        Assert.False(batch.TryAddInto(randn(1, SingleRowProjection.MaxRows + 1, 100).to(ScalarType.BFloat16),
             zeros(new long[] { 1, SingleRowProjection.MaxRows + 1, 16 }, dtype: ScalarType.BFloat16), ranges));
     }
 

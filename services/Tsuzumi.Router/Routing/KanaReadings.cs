@@ -29,7 +29,7 @@ internal static class KanaReadings
         var i = 0;
         while (i < normalized.Length)
         {
-            var matched = IsKana(normalized[i]) && ByFirstKana.TryGetValue(ToHiragana(normalized[i]), out var entries)
+            var matched = Kana.IsKana(normalized[i]) && ByFirstKana.TryGetValue(Kana.ToHiragana(normalized[i]), out var entries)
                 ? Match(normalized.AsSpan(i), entries)
                 : null;
             if (matched is null)
@@ -52,16 +52,11 @@ internal static class KanaReadings
         {
             if (entry.Reading.Length > text.Length) continue;
             var equal = true;
-            for (var j = 0; j < entry.Reading.Length && equal; j++) equal = IsKana(text[j]) && ToHiragana(text[j]) == entry.Reading[j];
+            for (var j = 0; j < entry.Reading.Length && equal; j++) equal = Kana.IsKana(text[j]) && Kana.ToHiragana(text[j]) == entry.Reading[j];
             if (equal) return entry;
         }
         return null;
     }
-
-    private static bool IsKana(char c) => c is >= '\u3041' and <= '\u3096' or >= '\u30a1' and <= '\u30f6' or 'ー';
-
-    /// <summary>Katakana to hiragana (ア → あ); everything else, the long-vowel mark included, unchanged.</summary>
-    public static char ToHiragana(char c) => c is >= '\u30a1' and <= '\u30f6' ? (char)(c - 0x60) : c;
 
     private static FrozenDictionary<char, (string Reading, string Written)[]> Load()
     {

@@ -91,7 +91,7 @@ internal static class LexicalTerms
         for (var i = 0; i < run.Length; i++)
         {
             if (QueryText.IsKanji(run[i])) terms.Add(new LexicalTerm(Hash(Kind.Unigram, run.Slice(i, 1)), KanjiUnigramWeight));
-            if (IsKatakana(run[i]) && (i == 0 || !IsKatakana(run[i - 1]))) AddKatakanaWord(run[i..], terms);
+            if (Kana.IsKatakana(run[i]) && (i == 0 || !Kana.IsKatakana(run[i - 1]))) AddKatakanaWord(run[i..], terms);
             if (i + 2 <= run.Length && CarriesContent(run.Slice(i, 2))) terms.Add(new LexicalTerm(Hash(Kind.Bigram, run.Slice(i, 2)), GramWeight(run.Slice(i, 2))));
             if (i + 3 <= run.Length && CarriesContent(run.Slice(i, 3))) terms.Add(new LexicalTerm(Hash(Kind.Trigram, run.Slice(i, 3)), GramWeight(run.Slice(i, 3))));
         }
@@ -105,7 +105,7 @@ internal static class LexicalTerms
     private static void AddKatakanaWord(ReadOnlySpan<char> text, List<LexicalTerm> terms)
     {
         var length = 0;
-        while (length < text.Length && IsKatakana(text[length])) length++;
+        while (length < text.Length && Kana.IsKatakana(text[length])) length++;
         if (length >= 2) terms.Add(new LexicalTerm(Hash(Kind.Katakana, text[..length]), 1f));
     }
 
@@ -113,12 +113,10 @@ internal static class LexicalTerms
     {
         foreach (var c in gram)
         {
-            if (!IsKatakana(c)) return 1f;
+            if (!Kana.IsKatakana(c)) return 1f;
         }
         return KatakanaGramWeight;
     }
-
-    private static bool IsKatakana(char c) => c is >= '\u30a1' and <= '\u30fa' or 'ー';
 
     /// <summary>
     /// Grams of hiragana alone are particles and endings (です, とは, ますか): they say how a question is asked, not
@@ -128,7 +126,7 @@ internal static class LexicalTerms
     {
         foreach (var c in gram)
         {
-            if (c is < '\u3040' or > '\u309f') return true;
+            if (!Kana.IsHiragana(c)) return true;
         }
         return false;
     }
@@ -166,7 +164,7 @@ internal static class LexicalTerms
         hash *= 1099511628211UL;
         foreach (var c in text)
         {
-            hash ^= KanaReadings.ToHiragana(c);
+            hash ^= Kana.ToHiragana(c);
             hash *= 1099511628211UL;
         }
         return hash;

@@ -28,13 +28,4 @@ public sealed class KanaReadingsTests
         Assert.True(KanaReadings.Count > 100, $"{KanaReadings.Count} readings");
         Assert.Equal("株価", KanaReadings.Rewrite("かぶか"));
     }
-
-    [Fact]
-    public void Katakana_folds_to_hiragana_and_nothing_else_changes()
-    {
-        Assert.Equal('あ', KanaReadings.ToHiragana('ア'));
-        Assert.Equal('ー', KanaReadings.ToHiragana('ー'));
-        Assert.Equal('株', KanaReadings.ToHiragana('株'));
-        Assert.Equal('a', KanaReadings.ToHiragana('a'));
-    }
 }

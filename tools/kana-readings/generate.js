@@ -12,7 +12,7 @@ const catalog = JSON.parse(fs.readFileSync(path.join(root, 'config', 'constellat
 const output = path.join(root, 'services', 'Tsuzumi.Router', 'Routing', 'KanaReadings.tsv');
 
 const excluded = new Set(['えん', 'しつ', 'しゅう', 'まわり', 'つぎ', 'ちがい', 'ほうほう', 'ひなた', 'みず', 'やま', 'じこ',
-  'いっしょ', 'みかた', 'たたかい', 'しお', 'にっぽん', 'いし', 'いくら']);
+  'いっしょ', 'みかた', 'たたかい', 'しお', 'にっぽん', 'いし', 'いくら', 'かき']);
 const corrections = [['にっとう', '日当']];
 const skippedKinds = new Set(['非自立', '代名詞', '数', '接尾', '副詞可能']);
 const toHiragana = text => text.replace(/[\u30a1-\u30f6]/g, c => String.fromCharCode(c.charCodeAt(0) - 0x60));

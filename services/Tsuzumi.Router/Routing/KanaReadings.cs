@@ -8,7 +8,9 @@ namespace Tsuzumi.Router.Routing;
 /// domain words in kana (casually, on a phone, or when unsure of the kanji), and the lexical side counts kanji and
 /// katakana only, so a kana-only question would otherwise score nothing. The table (KanaReadings.tsv) holds the
 /// reading of every kanji noun in the catalog's descriptions and examples, generated with a morphological
-/// dictionary by tools/kana-readings; both the catalog and the query are rewritten, so they meet either way.
+/// dictionary by tools/kana-readings; both the catalog and the query are rewritten, so they meet either way. It is the
+/// one place where kana spellings are unified: the catalog's kana-only nouns are written in katakana there
+/// (ぱすわーど → パスワード, やけど → ヤケド), so hiragana and katakana spellings of them give the same terms.
 /// </summary>
 internal static class KanaReadings
 {

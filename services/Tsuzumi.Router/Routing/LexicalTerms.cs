@@ -111,7 +111,7 @@ internal static class LexicalTerms
     /// <summary>
     /// A run of katakana is one loanword (or a compound of them): it counts whole, so リスト and リスク, or エベレスト
     /// and ストレス, no longer meet on a shared bigram as strongly as on a shared word. The grams inside a long one still
-    /// count, less, so that インデックスファンド meets ファンド. Returns the run's length.
+    /// count, less, so that インデックスファンド meets アクティブファンド. Returns the run's length.
     /// </summary>
     private static int AddKatakanaWord(ReadOnlySpan<char> text, List<LexicalTerm> terms)
     {

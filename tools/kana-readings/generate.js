@@ -1,7 +1,7 @@
 // Writes the kana reading of every kanji noun the catalog's descriptions and examples use, so that the router's
 // lexical side can read a query typed in kana (かぶ, ゆうきゅう, ねつ) as the kanji the catalog is written in.
 // Run from this folder after editing config/constellation.json: npm install && node generate.js
-// Readings come from kuromoji's IPADIC; the exclusions below are everyday words whose kana also occur inside
+// Readings come from kuromoji's IPADIC (kana-only nouns are added in katakana, see below); the exclusions below are everyday words whose kana also occur inside
 // unrelated words or phrases (えん in ようちえん, ちがい in まちがい) or that IPADIC reads wrongly in context (日当 → ひなた).
 const kuromoji = require('kuromoji');
 const fs = require('fs');
@@ -12,11 +12,21 @@ const catalog = JSON.parse(fs.readFileSync(path.join(root, 'config', 'constellat
 const output = path.join(root, 'services', 'Tsuzumi.Router', 'Routing', 'KanaReadings.tsv');
 
 const excluded = new Set(['えん', 'しつ', 'しゅう', 'まわり', 'つぎ', 'ちがい', 'ほうほう', 'ひなた', 'みず', 'やま', 'じこ',
-  'いっしょ', 'みかた', 'たたかい', 'しお', 'にっぽん', 'いし']);
+  'いっしょ', 'みかた', 'たたかい', 'しお', 'にっぽん', 'いし', 'いくら', 'かき']);
 const corrections = [['にっとう', '日当']];
 const skippedKinds = new Set(['非自立', '代名詞', '数', '接尾', '副詞可能']);
 const toHiragana = text => text.replace(/[\u30a1-\u30f6]/g, c => String.fromCharCode(c.charCodeAt(0) - 0x60));
 const hasKanji = text => /[\u3400-\u9fff]/.test(text);
+
+// Kana-only nouns of the catalog: loanwords (パスワード) and words it writes in kana (やけど). Their canonical form is
+// katakana, which the router counts as content (hiragana alone is taken for particles), so that ぱすわーど, パスワード,
+// やけど and ヤケド all give the same terms. A loanword is read from hiragana only when the hiragana spelling cannot be
+// anything else (it has ー or a small vowel: ろーん, ふぁいる); plain kana such as ころな also occurs inside ordinary
+// words (ところなら), and an everyday hiragana noun needs three letters.
+const kanaOnly = text => /^[\u3041-\u3096\u30a1-\u30fa\u30fc]+$/.test(text);
+const toKatakana = text => text.replace(/[\u3041-\u3096]/g, c => String.fromCharCode(c.charCodeAt(0) + 0x60));
+const isKatakana = text => /^[\u30a1-\u30fa\u30fc]+$/.test(text);
+const loanwordSpelling = reading => /[ーぁぃぅぇぉゃゅょゎゔ]/.test(reading);
 
 const texts = catalog.specialists.flatMap(specialist => [specialist.description, ...specialist.examples]).map(text => text.normalize('NFKC'));
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
@@ -24,7 +34,14 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
   const counts = new Map(); // reading → (written → count)
   for (const text of texts) {
     for (const token of tokenizer.tokenize(text)) {
-      if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1) || !hasKanji(token.surface_form)) continue;
+      if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1)) continue;
+      if (kanaOnly(token.surface_form)) {
+        const reading = toHiragana(token.surface_form);
+        const usable = isKatakana(token.surface_form) ? loanwordSpelling(reading) : reading.length >= 3;
+        if (usable && !excluded.has(reading)) counts.set(reading, new Map([[toKatakana(token.surface_form), 1]]));
+        continue;
+      }
+      if (!hasKanji(token.surface_form)) continue;
       if (!token.reading || token.reading === '*') continue;
       const reading = toHiragana(token.reading);
       if (reading.length < 2 || excluded.has(reading)) continue;

@@ -66,11 +66,11 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
             scores[i] = new RouteCandidate(current.Specialists[i].Id, Math.Round(embeddingWeight * semantic[i] + (1 - embeddingWeight) * lexical[i], 4));
         var rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
 
-        // What the other specialists explain beyond the leading one: the evidence for a second domain.
+        // What the other specialists explain beyond the leading one: the evidence for a second domain (lexical only).
         Span<double> beyondLeader = count <= 64 ? stackalloc double[count] : new double[count];
-        var leader = Array.Find(rankedIndices, i => i != current.FallbackIndex);
         if (embeddingWeight < 1 && count > 1)
         {
+            var leader = Array.Find(rankedIndices, i => i != current.FallbackIndex);
             current.Lexical.ScoreBeyond(terms, leader, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, beyondLeader);
             for (var i = 0; i < count; i++) beyondLeader[i] = Math.Min(1, beyondLeader[i] / tuning.LexicalSaturation);
         }
@@ -91,28 +91,26 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         var fallback = fallbackVisible ? scores[current.FallbackIndex] : null;
         var fallbackFits = fallback is not null && fallback.Score >= current.Thresholds[current.FallbackIndex];
 
+        // The first chosen is the best specialist that passes its threshold; the others must also fit next to it.
         var chosen = new List<int>(topK);
-        RouteCandidate? best = null;
         foreach (var i in rankedIndices)
         {
             if (chosen.Count >= topK) break;
             if (i == current.FallbackIndex) continue;
             var candidate = scores[i];
-            if (best is null)
+            if (chosen.Count == 0)
             {
-                if (candidate.Score < current.Thresholds[i]) continue;
-                best = candidate;
-                chosen.Add(i);
+                if (candidate.Score >= current.Thresholds[i]) chosen.Add(i);
                 continue;
             }
             // A hidden specialist matters only as the best fit; it never takes a visible second choice's place.
             if (!current.Specialists[i].IsVisibleTo(tenant)) continue;
-            var closeToBest = candidate.Score >= current.Thresholds[i] && candidate.Score >= tuning.SecondChoiceRatio * best.Score;
+            var closeToBest = candidate.Score >= current.Thresholds[i] && candidate.Score >= tuning.SecondChoiceRatio * scores[chosen[0]].Score;
             var ownEvidence = candidate.Score >= tuning.SecondChoiceFloor && beyondLeader[i] >= tuning.SecondChoiceEvidence;
             if (closeToBest || ownEvidence) chosen.Add(i);
         }
 
-        if (fallbackFits && (best is null || fallback!.Score >= best.Score + tuning.FallbackMargin))
+        if (fallbackFits && (chosen.Count == 0 || fallback!.Score >= scores[chosen[0]].Score + tuning.FallbackMargin))
             return new RouteDecision(visibleRanked, [fallback!.Id], FellBack: false);
         if (chosen.Count > 0 && current.Specialists[chosen[0]].IsVisibleTo(tenant))
             return new RouteDecision(visibleRanked, chosen.Select(i => scores[i].Id).ToArray(), FellBack: false);

@@ -8,7 +8,9 @@ namespace Tsuzumi.Router.Routing;
 /// domain words in kana (casually, on a phone, or when unsure of the kanji), and the lexical side counts kanji and
 /// katakana only, so a kana-only question would otherwise score nothing. The table (KanaReadings.tsv) holds the
 /// reading of every kanji noun in the catalog's descriptions and examples, generated with a morphological
-/// dictionary by tools/kana-readings; both the catalog and the query are rewritten, so they meet either way.
+/// dictionary by tools/kana-readings; both the catalog and the query are rewritten, so they meet either way. It is the
+/// one place where kana spellings are unified: the catalog's kana-only nouns are written in katakana there
+/// (ぱすわーど → パスワード, やけど → ヤケド), so hiragana and katakana spellings of them give the same terms.
 /// </summary>
 internal static class KanaReadings
 {
@@ -29,7 +31,7 @@ internal static class KanaReadings
         var i = 0;
         while (i < normalized.Length)
         {
-            var matched = IsKana(normalized[i]) && ByFirstKana.TryGetValue(ToHiragana(normalized[i]), out var entries)
+            var matched = Kana.IsKana(normalized[i]) && ByFirstKana.TryGetValue(Kana.ToHiragana(normalized[i]), out var entries)
                 ? Match(normalized.AsSpan(i), entries)
                 : null;
             if (matched is null)
@@ -52,16 +54,11 @@ internal static class KanaReadings
         {
             if (entry.Reading.Length > text.Length) continue;
             var equal = true;
-            for (var j = 0; j < entry.Reading.Length && equal; j++) equal = IsKana(text[j]) && ToHiragana(text[j]) == entry.Reading[j];
+            for (var j = 0; j < entry.Reading.Length && equal; j++) equal = Kana.IsKana(text[j]) && Kana.ToHiragana(text[j]) == entry.Reading[j];
             if (equal) return entry;
         }
         return null;
     }
-
-    private static bool IsKana(char c) => c is >= '\u3041' and <= '\u3096' or >= '\u30a1' and <= '\u30f6' or 'ー';
-
-    /// <summary>Katakana to hiragana (ア → あ); everything else, the long-vowel mark included, unchanged.</summary>
-    public static char ToHiragana(char c) => c is >= '\u30a1' and <= '\u30f6' ? (char)(c - 0x60) : c;
 
     private static FrozenDictionary<char, (string Reading, string Written)[]> Load()
     {

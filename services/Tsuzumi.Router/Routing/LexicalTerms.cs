@@ -16,6 +16,11 @@ internal static class LexicalTerms
     private const int PrefixLength = 5;
     private const float KatakanaGramWeight = 0.5f;
 
+    // A katakana word this long or longer may be a compound of loanwords (インデックスファンド, ヘルプデスク), whose
+    // grams meet its parts; a shorter one is a single loanword, whose grams would only meet look-alikes
+    // (リスト and リスク on リス, コード and コードネーム, ルール and アルコール).
+    private const int CompoundLoanwordLength = 5;
+
     private enum Kind : byte { Word = 1, Prefix, Unigram, Bigram, Trigram, Katakana }
 
     /// <summary>
@@ -88,49 +93,60 @@ internal static class LexicalTerms
 
     private static void AddCharacterGrams(ReadOnlySpan<char> run, List<LexicalTerm> terms)
     {
+        var katakanaWordLength = 0; // of the katakana word the position is in (or last passed)
         for (var i = 0; i < run.Length; i++)
         {
             if (QueryText.IsKanji(run[i])) terms.Add(new LexicalTerm(Hash(Kind.Unigram, run.Slice(i, 1)), KanjiUnigramWeight));
-            if (IsKatakana(run[i]) && (i == 0 || !IsKatakana(run[i - 1]))) AddKatakanaWord(run[i..], terms);
-            if (i + 2 <= run.Length && CarriesContent(run.Slice(i, 2))) terms.Add(new LexicalTerm(Hash(Kind.Bigram, run.Slice(i, 2)), GramWeight(run.Slice(i, 2))));
-            if (i + 3 <= run.Length && CarriesContent(run.Slice(i, 3))) terms.Add(new LexicalTerm(Hash(Kind.Trigram, run.Slice(i, 3)), GramWeight(run.Slice(i, 3))));
+            if (Kana.IsKatakana(run[i]) && (i == 0 || !Kana.IsKatakana(run[i - 1]))) katakanaWordLength = AddKatakanaWord(run[i..], terms);
+            var insideOneLoanword = katakanaWordLength < CompoundLoanwordLength;
+            for (var length = 2; length <= 3 && i + length <= run.Length; length++)
+            {
+                var gram = run.Slice(i, length);
+                if (!CarriesContent(gram) || insideOneLoanword && IsKatakanaOnly(gram)) continue;
+                terms.Add(new LexicalTerm(Hash(length == 2 ? Kind.Bigram : Kind.Trigram, gram), GramWeight(gram)));
+            }
         }
     }
 
     /// <summary>
     /// A run of katakana is one loanword (or a compound of them): it counts whole, so リスト and リスク, or エベレスト
-    /// and ストレス, no longer meet on a shared bigram as strongly as on a shared word. The grams inside it still count,
-    /// less, so that インデックスファンド meets ファンド.
+    /// and ストレス, no longer meet on a shared bigram as strongly as on a shared word. The grams inside a long one still
+    /// count, less, so that インデックスファンド meets アクティブファンド. Returns the run's length.
     /// </summary>
-    private static void AddKatakanaWord(ReadOnlySpan<char> text, List<LexicalTerm> terms)
+    private static int AddKatakanaWord(ReadOnlySpan<char> text, List<LexicalTerm> terms)
     {
         var length = 0;
-        while (length < text.Length && IsKatakana(text[length])) length++;
+        while (length < text.Length && Kana.IsKatakana(text[length])) length++;
         if (length >= 2) terms.Add(new LexicalTerm(Hash(Kind.Katakana, text[..length]), 1f));
+        return length;
     }
 
-    private static float GramWeight(ReadOnlySpan<char> gram)
+    private static bool IsKatakanaOnly(ReadOnlySpan<char> gram)
     {
         foreach (var c in gram)
         {
-            if (!IsKatakana(c)) return 1f;
+            if (!Kana.IsKatakana(c)) return false;
         }
-        return KatakanaGramWeight;
+        return true;
     }
 
-    private static bool IsKatakana(char c) => c is >= '\u30a1' and <= '\u30fa' or 'ー';
+    private static float GramWeight(ReadOnlySpan<char> gram) => IsKatakanaOnly(gram) ? KatakanaGramWeight : 1f;
 
     /// <summary>
     /// Grams of hiragana alone are particles and endings (です, とは, ますか): they say how a question is asked, not
-    /// what it is about. Content is written in kanji and katakana.
+    /// what it is about. Content is written in kanji and katakana; but a gram of kana that runs from a loanword into a
+    /// particle (ルを, ーの, のル) is the seam between two words, and met the catalog by chance (アルコールを).
     /// </summary>
     private static bool CarriesContent(ReadOnlySpan<char> gram)
     {
+        bool hiragana = false, katakana = false, other = false;
         foreach (var c in gram)
         {
-            if (c is < '\u3040' or > '\u309f') return true;
+            if (Kana.IsHiragana(c)) hiragana = true;
+            else if (Kana.IsKatakana(c)) katakana = true;
+            else other = true;
         }
-        return false;
+        return other || katakana && !hiragana;
     }
 
     // Function words of English questions; BM25's IDF would damp them, but they still dilute the normalised score.
@@ -157,8 +173,8 @@ internal static class LexicalTerms
     }
 
     /// <summary>
-    /// FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ.
-    /// Katakana is hashed as hiragana: パスワード and ぱすわーど (typed without converting) give the same grams.
+    /// FNV-1a over the characters, seeded by the kind so that a word and a bigram with the same letters differ. Kana
+    /// spellings were already unified by <see cref="KanaReadings.Rewrite"/> (ぱすわーど → パスワード, かぶ → 株).
     /// </summary>
     private static ulong Hash(Kind kind, ReadOnlySpan<char> text)
     {
@@ -166,7 +182,7 @@ internal static class LexicalTerms
         hash *= 1099511628211UL;
         foreach (var c in text)
         {
-            hash ^= KanaReadings.ToHiragana(c);
+            hash ^= c;
             hash *= 1099511628211UL;
         }
         return hash;

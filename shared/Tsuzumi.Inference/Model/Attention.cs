@@ -37,10 +37,10 @@ public sealed class SelfAttention : nn.Module
 
     /// <summary>
     /// [batch, seq, hidden] → [batch, seq, hidden]. Row b holds new tokens at positions
-    /// caches[b].Length .. +seq; projections run batched. Attention runs once for a decode step (seq 1) of rows whose
-    /// caches share a <see cref="KvCachePool"/>, otherwise per row against that row's cache.
+    /// caches[b].Length .. +seq; projections run batched. Attention runs once for a decode step of rows whose caches
+    /// share a <see cref="KvCachePool"/> (<paramref name="pooledStep"/>), otherwise per row against that row's cache.
     /// </summary>
-    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
+    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters, PooledDecodeStep? pooledStep = null)
     {
         using var scope = NewDisposeScope();
         var batch = hidden.shape[0];
@@ -54,11 +54,11 @@ public sealed class SelfAttention : nn.Module
         var v = qkv.narrow(1, heads + kvHeads, kvHeads);      // [b, kvHeads, seq, d]
 
         Tensor attended; // [b, heads, seq, d]
-        if (sequence == 1 && batch > 1 && KvCachePool.Shared(caches) is { } pool)
+        if (pooledStep is not null)
         {
             // A decode step of rows sharing a pool: one append and one attention for all of them.
-            var (keys, values) = pool.AppendStep(layerIndex, caches, positions, k, v); // [b, kvHeads, longest, d]
-            attended = AttendStep(q, keys, values, caches, positions);
+            var (keys, values) = pooledStep.Pool.AppendStep(layerIndex, pooledStep, k, v); // [b, kvHeads, longest, d]
+            attended = AttendStep(q, keys, values, pooledStep.Mask);
         }
         else
         {
@@ -75,18 +75,14 @@ public sealed class SelfAttention : nn.Module
 
     /// <summary>
     /// One new token per row, q [b, heads, 1, d], against keys/values [b, kvHeads, longest, d] padded to the longest
-    /// row: row b sees its keys 0 .. positions[b]. The query heads of a kv head fold into its query rows, as in
-    /// <see cref="Attend"/>; rows of equal length need no mask.
+    /// row, <paramref name="mask"/> [b, 1, 1, longest] hiding each row's padding (null: rows of equal length). The query
+    /// heads of a kv head fold into its query rows, as in <see cref="Attend"/>.
     /// </summary>
-    private Tensor AttendStep(Tensor q, Tensor keys, Tensor values, IReadOnlyList<KvCache> caches, Tensor positions)
+    private Tensor AttendStep(Tensor q, Tensor keys, Tensor values, Tensor? mask)
     {
         var batch = q.shape[0];
-        var longest = keys.shape[2];
         var groups = heads / kvHeads;
         var grouped = q.reshape(batch, kvHeads, groups, headDim); // row g: head h·groups + g
-        Tensor? mask = null;
-        if (caches.Any(cache => cache.Length != caches[0].Length))
-            mask = (arange(longest) <= positions).view(batch, 1, 1, longest); // [b, 1, 1, longest] bool, over heads and groups
         return nn.functional.scaled_dot_product_attention(grouped, keys, values, mask).reshape(batch, heads, 1, headDim);
     }
 

@@ -28,10 +28,10 @@ public sealed class DecoderLayer : nn.Module
     public Mlp FeedForward => mlp;
 
     /// <summary>[batch, seq, hidden] → [batch, seq, hidden].</summary>
-    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
+    public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters, PooledDecodeStep? pooledStep = null)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = hidden + self_attn.Forward(input_layernorm.Forward(hidden), caches, positions, rope, adapters);
+        var afterAttention = hidden + self_attn.Forward(input_layernorm.Forward(hidden), caches, positions, rope, adapters, pooledStep);
         return (afterAttention + mlp.Forward(post_attention_layernorm.Forward(afterAttention), adapters)).MoveToOuterDisposeScope();
     }
 }

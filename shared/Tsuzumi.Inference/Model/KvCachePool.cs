@@ -85,36 +85,23 @@ public sealed class KvCachePool : IDisposable
     }
 
     /// <summary>
-    /// A decode step of several sequences of this pool: row b's new key and value [b, kvHeads, 1, headDim] go to
-    /// position <paramref name="positions"/>[b] of its slot, in one write; returns every row's keys and values
-    /// [b, kvHeads, longest, headDim], where longest = the largest position + 1 and positions past a row's own are
-    /// stale or zero (the caller masks them).
+    /// A decode step of several sequences of this pool (<paramref name="step"/>): row b's new key and value
+    /// [b, kvHeads, 1, headDim] go to its position in its slot, in one write; returns every row's keys and values
+    /// [b, kvHeads, longest, headDim], where positions past a row's own are stale or zero (the step's mask hides them).
     /// </summary>
-    internal (Tensor Keys, Tensor Values) AppendStep(int layer, IReadOnlyList<KvCache> caches, Tensor positions, Tensor newKeys, Tensor newValues)
+    internal (Tensor Keys, Tensor Values) AppendStep(int layer, PooledDecodeStep step, Tensor newKeys, Tensor newValues)
     {
-        var rows = caches.Count;
-        var slots = new long[rows];
-        var longest = 0L;
-        var adjacent = true; // slots first, first + 1, …: the rows are a plain view of the storage, no gather needed
-        for (var row = 0; row < rows; row++)
-        {
-            slots[row] = caches[row].Slot;
-            longest = Math.Max(longest, caches[row].Length + 1);
-            adjacent &= slots[row] == slots[0] + row;
-        }
-        if (longest > MaxLength) throw new ContextWindowExceededException(longest, MaxLength);
-        EnsureCapacity(layer, longest);
-        using var slotIndex = tensor(slots);
-        using var at = positions.view(rows); // [b]
-        var rowIndex = TensorIndex.Tensor(slotIndex);
-        var positionIndex = TensorIndex.Tensor(at);
+        var rows = step.Rows;
+        EnsureCapacity(layer, step.Longest);
+        var rowIndex = TensorIndex.Tensor(step.Slots);
+        var positionIndex = TensorIndex.Tensor(step.Positions);
         keys[layer]!.index_put_(newKeys.view(rows, kvHeads, headDim), rowIndex, TensorIndex.Colon, positionIndex);
         values[layer]!.index_put_(newValues.view(rows, kvHeads, headDim), rowIndex, TensorIndex.Colon, positionIndex);
-        var allKeys = keys[layer]!.narrow(2, 0, longest);
-        var allValues = values[layer]!.narrow(2, 0, longest);
-        return adjacent
-            ? (allKeys.narrow(0, slots[0], rows), allValues.narrow(0, slots[0], rows))
-            : (allKeys.index_select(0, slotIndex), allValues.index_select(0, slotIndex));
+        var allKeys = keys[layer]!.narrow(2, 0, step.Longest);
+        var allValues = values[layer]!.narrow(2, 0, step.Longest);
+        return step.FirstSlot is { } first
+            ? (allKeys.narrow(0, first, rows), allValues.narrow(0, first, rows))
+            : (allKeys.index_select(0, step.Slots), allValues.index_select(0, step.Slots));
     }
 
     /// <summary>

@@ -33,8 +33,9 @@ public sealed class LlamaModel : nn.Module
     public Tensor Forward(Tensor tokenIds, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters)
     {
         using var scope = NewDisposeScope();
+        var pooledStep = PooledDecodeStep.For(caches, positions, tokenIds.shape[1]); // once per step, not per layer
         var hidden = embed_tokens.Forward(tokenIds);
-        foreach (var layer in decoderLayers) hidden = layer.Forward(hidden, caches, positions, rope, adapters);
+        foreach (var layer in decoderLayers) hidden = layer.Forward(hidden, caches, positions, rope, adapters, pooledStep);
         return norm.Forward(hidden).MoveToOuterDisposeScope();
     }
 

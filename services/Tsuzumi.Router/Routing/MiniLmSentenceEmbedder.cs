@@ -41,8 +41,21 @@ public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
 
     private static string Truncate(string prepared)
     {
-        var words = prepared.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return words.Length <= MaxWords ? prepared : string.Join(' ', words.AsSpan(0, MaxWords).ToArray());
+        // Scans only as far as the cut: a long paragraph is not split into words it would throw away.
+        var words = 0;
+        var inWord = false;
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            if (prepared[i] == ' ')
+            {
+                inWord = false;
+                continue;
+            }
+            if (inWord) continue;
+            inWord = true;
+            if (++words > MaxWords) return prepared[..i].TrimEnd();
+        }
+        return prepared;
     }
 
     public void Dispose() => encoder.Dispose();

@@ -61,8 +61,20 @@ public static class NanoDatasets
     {
         ArgumentNullException.ThrowIfNull(heldOut);
         ArgumentNullException.ThrowIfNull(trainPrompt);
-        var a = Normalise(heldOut);
-        var b = Normalise(trainPrompt);
+        return NormalisedSimilarity(Normalise(heldOut), Normalise(trainPrompt));
+    }
+
+    /// <summary>The training prompt most like <paramref name="prompt"/>, with its <see cref="PromptSimilarity"/>.</summary>
+    public static (string Prompt, double Similarity)? MostSimilar(string prompt, IEnumerable<string> trainPrompts) =>
+        MostSimilar(Normalise(prompt), trainPrompts.Select(trainPrompt => (trainPrompt, Normalise(trainPrompt))));
+
+    /// <summary>As the public overload, with every prompt already normalised: validation normalises the training prompts once, not once per held-out prompt.</summary>
+    private static (string Prompt, double Similarity)? MostSimilar(string normalisedPrompt, IEnumerable<(string Prompt, string Normalised)> trainPrompts) =>
+        trainPrompts.Select(train => (train.Prompt, NormalisedSimilarity(normalisedPrompt, train.Normalised)))
+            .Aggregate(((string, double)?)null, (best, next) => best is null || next.Item2 > best.Value.Item2 ? next : best);
+
+    private static double NormalisedSimilarity(string a, string b)
+    {
         if (a.Length == 0 || b.Length == 0) return a.Length == b.Length ? 1 : 0;
         if (b.Contains(a, StringComparison.Ordinal)) return 1;
         if (a.Length < 2 || b.Length < 2) return 0;
@@ -79,11 +91,6 @@ public static class NanoDatasets
         }
         return 2.0 * shared / (a.Length - 1 + b.Length - 1);
     }
-
-    /// <summary>The training prompt most like <paramref name="prompt"/>, with its <see cref="PromptSimilarity"/>.</summary>
-    public static (string Prompt, double Similarity)? MostSimilar(string prompt, IEnumerable<string> trainPrompts) =>
-        trainPrompts.Select(trainPrompt => (trainPrompt, PromptSimilarity(prompt, trainPrompt)))
-            .Aggregate(((string, double)?)null, (best, next) => best is null || next.Item2 > best.Value.Item2 ? next : best);
 
     private static string Normalise(string text)
     {
@@ -112,6 +119,7 @@ public static class NanoDatasets
             if (completion is not null) trainAnswers.Add(completion);
         }
 
+        var normalisedTrainPrompts = trainPrompts.Select(prompt => (prompt, Normalise(prompt))).ToArray();
         foreach (var (line, json, file) in Lines(Path.Combine(directory, HeldOutFile), problems))
         {
             CheckId(json, file, line, ids, problems);
@@ -119,7 +127,7 @@ public static class NanoDatasets
             var keyFacts = RequiredStrings(json, "keyFacts", file, line, problems, minimum: 1);
             if (prompt is not null && trainPrompts.FirstOrDefault(trainPrompt => trainPrompt.Contains(prompt.Trim(), StringComparison.Ordinal)) is { } leaked)
                 problems.Add(new(file, line, $"the held-out prompt occurs verbatim in training (\"{leaked}\")"));
-            else if (prompt is not null && MostSimilar(prompt, trainPrompts) is { Similarity: >= NearDuplicateSimilarity } near)
+            else if (prompt is not null && MostSimilar(Normalise(prompt), normalisedTrainPrompts) is { Similarity: >= NearDuplicateSimilarity } near)
                 problems.Add(new(file, line, string.Create(CultureInfo.InvariantCulture,
                     $"the held-out prompt nearly equals a training prompt (similarity {near.Similarity:F2} ≥ {NearDuplicateSimilarity:F2}: \"{near.Prompt}\")")));
             foreach (var fact in keyFacts ?? [])

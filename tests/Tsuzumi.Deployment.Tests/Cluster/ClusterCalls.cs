@@ -41,7 +41,10 @@ internal static class ClusterCalls
     /// <summary>One answer of the router's API, read but not yet judged.</summary>
     public sealed record Answer(HttpStatusCode Status, string? MediaType, string Body)
     {
-        public JsonNode? Json => Body.Length > 0 && MediaType is not null && MediaType.Contains("json", StringComparison.Ordinal) ? JsonNode.Parse(Body) : null;
+        private readonly Lazy<JsonNode?> json = new(() => Body.Length > 0 && MediaType is not null && MediaType.Contains("json", StringComparison.Ordinal) ? JsonNode.Parse(Body) : null);
+
+        /// <summary>The body parsed once; null when it is not JSON.</summary>
+        public JsonNode? Json => json.Value;
 
         public bool IsProblem => MediaType == "application/problem+json";
 

@@ -215,8 +215,8 @@ public sealed class AdapterBatchTests : IDisposable
         using var batch = new AdapterBatch([[new(adapter)]], ScalarType.Float32);
         (string, int, int)[] ranges = [("m.q_proj", 0, 16)];
 
-        Assert.False(batch.TryAddInto(randn(1, 1, 32), zeros(1, 1, 16), ranges));
-        Assert.False(batch.TryAddInto(randn(1, SingleRowProjection.MaxRows + 1, 32).to(ScalarType.BFloat16),
+        Assert.False(batch.TryAddInto(zeros(1, 1, 32), zeros(1, 1, 16), ranges));
+        Assert.False(batch.TryAddInto(zeros(new long[] { 1, SingleRowProjection.MaxRows + 1, 32 }, dtype: ScalarType.BFloat16),
             zeros(new long[] { 1, SingleRowProjection.MaxRows + 1, 16 }, dtype: ScalarType.BFloat16), ranges));
     }
 

@@ -221,6 +221,20 @@ public sealed class SingleRowProjectionTests
         Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
+    private static (Tensor Input, Tensor Weight) Random(int outFeatures, int inFeatures, ScalarType dtype, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        return (randn(1, inFeatures, generator: generator).to(dtype), randn(outFeatures, inFeatures, generator: generator).to(dtype));
+    }
+}
+
+/// <summary>
+/// Switches <see cref="SingleRowProjection.Enabled"/>, which every model in the process reads: in a collection that runs
+/// alone, so no test running beside it computes half a forward pass one way and half the other.
+/// </summary>
+[Collection(nameof(SingleRowProjectionSwitch))]
+public sealed class SingleRowProjectionSwitchTests
+{
     [Fact]
     public void A_decoded_token_gets_the_same_logits_with_the_kernel_and_with_libtorch()
     {
@@ -248,10 +262,7 @@ public sealed class SingleRowProjectionTests
         Assert.Equal(withLibtorch.Length, withKernel.Length);
         Assert.All(withKernel.Zip(withLibtorch), pair => Assert.Equal(pair.Second, pair.First, 1e-4f));
     }
-
-    private static (Tensor Input, Tensor Weight) Random(int outFeatures, int inFeatures, ScalarType dtype, int seed)
-    {
-        var generator = new Generator((ulong)seed);
-        return (randn(1, inFeatures, generator: generator).to(dtype), randn(outFeatures, inFeatures, generator: generator).to(dtype));
-    }
 }
+
+[CollectionDefinition(nameof(SingleRowProjectionSwitch), DisableParallelization = true)]
+public sealed class SingleRowProjectionSwitch;

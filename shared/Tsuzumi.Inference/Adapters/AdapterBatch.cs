@@ -70,7 +70,7 @@ public sealed unsafe class AdapterBatch : IDisposable
                 if (module is null) narrowed.stacks[modulePath] = null;
                 else if (module.Groups is [{ CoversEveryRowOnce: true } only])
                 {
-                    narrowed.stacks[modulePath] = new ModuleStacks([new RankGroup(arange(kept.Count).DetachFromDisposeScope(),
+                    narrowed.stacks[modulePath] = new ModuleStacks([new RankGroup(TensorArithmetic.Range(kept.Count).DetachFromDisposeScope(),
                         only.ATransposed.index_select(0, index).DetachFromDisposeScope(), only.BScaledTransposed.index_select(0, index).DetachFromDisposeScope(),
                         CoversEveryRowOnce: true)]);
                 }
@@ -106,7 +106,7 @@ public sealed unsafe class AdapterBatch : IDisposable
         {
             var gathered = input.index_select(0, group.Rows).to(group.ATransposed.dtype); // [pairs, seq, in]
             var low = bmm(gathered, group.ATransposed);                           // [pairs, seq, r]
-            delta.index_add_(0, group.Rows, bmm(low, group.BScaledTransposed).to(input.dtype), 1); // += [pairs, seq, out]
+            delta.IndexAddInPlace(0, group.Rows, bmm(low, group.BScaledTransposed).to(input.dtype)); // += [pairs, seq, out]
         }
         return delta.MoveToOuterDisposeScope();
     }
@@ -288,13 +288,13 @@ public sealed unsafe class AdapterBatch : IDisposable
             }
             var missing = rank - own.Pair.A.shape[0];
             var a = own.Pair.A.t();                  // [in, own rank]
-            var b = own.Pair.B.t() * own.Scale;      // [own rank, out]; w·s folded in once per batch composition, not at every step
+            var b = own.Pair.B.t().Times(own.Scale); // [own rank, out]; w·s folded in once per batch composition, not at every step
             aRows[row] = missing == 0 ? a : nn.functional.pad(a, [0, missing]);        // zero columns up to the rank
             bRows[row] = missing == 0 ? b : nn.functional.pad(b, [0, 0, 0, missing]); // zero rows up to the rank
         }
         var aTransposed = stack(aRows).to(dtype);        // [rows, in, r]
         var bScaledTransposed = stack(bRows).to(dtype);  // [rows, r, out]
-        return new RankGroup(arange(rows.Count).DetachFromDisposeScope(), aTransposed.DetachFromDisposeScope(), bScaledTransposed.DetachFromDisposeScope(),
+        return new RankGroup(TensorArithmetic.Range(rows.Count).DetachFromDisposeScope(), aTransposed.DetachFromDisposeScope(), bScaledTransposed.DetachFromDisposeScope(),
             CoversEveryRowOnce: true);
     }
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Tsuzumi.Inference.Adapters;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -101,8 +102,8 @@ public sealed class SelfAttention : nn.Module
         if (sequence > 1)
         {
             // Causal over the whole cache: query i may see keys 0 .. past + i.
-            var queryPositions = arange(past, past + sequence).unsqueeze(1);
-            var keyPositions = arange(total).unsqueeze(0);
+            var queryPositions = TensorArithmetic.Range(past, past + sequence).unsqueeze(1);
+            var keyPositions = TensorArithmetic.Range(total).unsqueeze(0);
             mask = (keyPositions <= queryPositions).repeat(groups, 1); // [groups·seq, total] bool
         }
         return nn.functional.scaled_dot_product_attention(grouped, keys, values, mask).reshape(1, heads, sequence, headDim);

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Tsuzumi.Inference.Adapters;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -31,7 +32,7 @@ public sealed class DecoderLayer : nn.Module
     public Tensor Forward(Tensor hidden, IReadOnlyList<KvCache> caches, Tensor positions, RotaryEmbedding rope, AdapterBatch? adapters, PooledDecodeStep? pooledStep = null)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = hidden + self_attn.Forward(input_layernorm.Forward(hidden), caches, positions, rope, adapters, pooledStep);
-        return (afterAttention + mlp.Forward(post_attention_layernorm.Forward(afterAttention), adapters)).MoveToOuterDisposeScope();
+        var afterAttention = hidden.Plus(self_attn.Forward(input_layernorm.Forward(hidden), caches, positions, rope, adapters, pooledStep));
+        return afterAttention.Plus(mlp.Forward(post_attention_layernorm.Forward(afterAttention), adapters)).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Tsuzumi.Inference.Adapters;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -42,7 +43,7 @@ public sealed class LinearProjection : nn.Module
         if (adapters is null || adapters.TryAddInto(input, output, [(ModulePath, 0, (int)OutFeatures)])) return output;
         var delta = adapters.Delta(ModulePath, input, OutFeatures);
         if (delta is null) return output;
-        using (delta) return output.add_(delta);
+        using (delta) return output.PlusInPlace(delta);
     }
 
     /// <summary>
@@ -67,7 +68,7 @@ public sealed class LinearProjection : nn.Module
         using var scope = NewDisposeScope();
         var output = SingleRowProjection.MultiplyConcatenated(input, weights);
         if (projections.Any(projection => projection.bias is not null))
-            output = output + cat(projections.Select(projection => (Tensor?)projection.bias ?? zeros(projection.OutFeatures, dtype: output.dtype)).ToArray(), 0);
+            output = output.Plus(cat(projections.Select(projection => (Tensor?)projection.bias ?? zeros(projection.OutFeatures, dtype: output.dtype)).ToArray(), 0));
         if (adapters is not null && !adapters.TryAddInto(input, output, ColumnRanges(projections)))
         {
             // Each projection's own low-rank correction, laid out as the concatenated output is.
@@ -75,8 +76,8 @@ public sealed class LinearProjection : nn.Module
             if (deltas.Any(delta => delta is not null))
             {
                 var shape = input.shape;
-                output = output + cat(deltas.Select((delta, index) =>
-                    delta ?? zeros([.. shape[..^1], projections[index].OutFeatures], dtype: output.dtype)).ToArray(), -1);
+                output = output.Plus(cat(deltas.Select((delta, index) =>
+                    delta ?? zeros([.. shape[..^1], projections[index].OutFeatures], dtype: output.dtype)).ToArray(), -1));
             }
         }
         return output.MoveToOuterDisposeScope();

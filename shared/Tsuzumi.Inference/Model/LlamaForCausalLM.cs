@@ -1,6 +1,7 @@
 using TorchSharp;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Formats;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -62,7 +63,7 @@ public sealed class LlamaForCausalLM : nn.Module
             if (cache.Length + sequence > cache.MaxLength) throw new ContextWindowExceededException(cache.Length + sequence, cache.MaxLength);
         }
         var starts = tensor(caches.Select(cache => cache.Length).ToArray()).unsqueeze(1); // [batch, 1]
-        var positions = starts + arange(sequence).unsqueeze(0);                            // [batch, seq]
+        var positions = starts.Plus(TensorArithmetic.Range(sequence).unsqueeze(0));          // [batch, seq]
         var hidden = model.Forward(tokenIds, caches, positions, rope, adapters);
         foreach (var cache in caches) cache.Advance(sequence);
         // contiguous: with several rows of several tokens the last positions are a strided view, and libtorch's bf16 GEMM
@@ -83,7 +84,7 @@ public sealed class LlamaForCausalLM : nn.Module
             using var scope = NewDisposeScope();
             var sequence = tokenIds.shape[1];
             if (sequence > Config.MaxPositionEmbeddings) throw new ContextWindowExceededException(sequence, Config.MaxPositionEmbeddings);
-            var positions = arange(sequence).unsqueeze(0).expand(tokenIds.shape[0], sequence);
+            var positions = TensorArithmetic.Range(sequence).unsqueeze(0).expand(tokenIds.shape[0], sequence);
             var hidden = model.Forward(tokenIds, caches, positions, rope, adapters);
             return OutputHead(hidden, adapters).to(ScalarType.Float32).MoveToOuterDisposeScope();
         }
@@ -100,7 +101,7 @@ public sealed class LlamaForCausalLM : nn.Module
         var logits = LinearProjection.Project(hidden, model.Embeddings.Weight, null);
         var delta = adapters?.Delta(Adapters.LoraTargets.Head, hidden, Config.VocabSize);
         if (delta is null) return logits;
-        using (delta) return logits.add_(delta);
+        using (delta) return logits.PlusInPlace(delta);
     }
 
     /// <summary>The untied output head, when the model has one.</summary>

@@ -1,3 +1,4 @@
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -27,7 +28,7 @@ public sealed class PooledDecodeStep
         Positions = positions.view(Rows);
         // Rows of equal length (a fan-out after its joint prefill) need no mask.
         if (caches.Any(cache => cache.Length != caches[0].Length))
-            Mask = (arange(Longest) <= positions).view(Rows, 1, 1, Longest); // [b, 1, 1, longest] bool, over heads and groups
+            Mask = (TensorArithmetic.Range(Longest) <= positions).view(Rows, 1, 1, Longest); // [b, 1, 1, longest] bool, over heads and groups
     }
 
     internal KvCachePool Pool { get; }

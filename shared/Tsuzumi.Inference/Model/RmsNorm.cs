@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -26,7 +27,7 @@ public sealed class RmsNorm : nn.Module
     {
         using var scope = NewDisposeScope();
         var x = input.to(ScalarType.Float32);
-        var normalised = x * rsqrt(x.pow(2).mean(new long[] { -1 }, keepdim: true) + epsilon);
+        var normalised = x * rsqrt(x.Squared().mean(new long[] { -1 }, keepdim: true).Plus(epsilon));
         return (normalised.to(input.dtype) * weight).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Model;
@@ -18,7 +19,7 @@ public sealed class RotaryEmbedding : IDisposable
         layout = config.RopeLayout;
         var frequencies = InverseFrequencies(config.ResolvedHeadDim, config.RopeTheta, config.RopeScaling);
         using var scope = NewDisposeScope();
-        var positions = arange(config.MaxPositionEmbeddings, dtype: ScalarType.Float64);
+        var positions = TensorArithmetic.Range(config.MaxPositionEmbeddings, ScalarType.Float64);
         var angles = outer(positions, tensor(frequencies, dtype: ScalarType.Float64)); // [maxPositions, headDim/2]
         cos = angles.cos().to(ScalarType.Float32).MoveToOuterDisposeScope();
         sin = angles.sin().to(ScalarType.Float32).MoveToOuterDisposeScope();
@@ -62,14 +63,14 @@ public sealed class RotaryEmbedding : IDisposable
             var pairs = input.unflatten(input.dim() - 1, new long[] { -1, 2 }); // [.., headDim/2, 2]
             var even = pairs.select(-1, 0);
             var odd = pairs.select(-1, 1);
-            rotated = stack(new[] { even * c - odd * s, even * s + odd * c }, -1).flatten(-2);
+            rotated = stack(new[] { even * c - odd * s, (even * s).Plus(odd * c) }, -1).flatten(-2);
         }
         else
         {
             var half = input.shape[^1] / 2;
             var first = input[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
             var second = input[TensorIndex.Ellipsis, TensorIndex.Slice(half)];
-            rotated = cat(new[] { first * c - second * s, second * c + first * s }, -1);
+            rotated = cat(new[] { first * c - second * s, (second * c).Plus(first * s) }, -1);
         }
         return rotated.to(x.dtype).MoveToOuterDisposeScope();
     }

@@ -78,7 +78,7 @@ internal static unsafe class SingleRowProjection
     {
         var output = MultiplyConcatenated(input, [weight]);
         if (bias is null) return output;
-        using (output) return output + bias;
+        using (output) return output.Plus(bias);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Training;
@@ -22,7 +23,7 @@ public static class PretrainingInitialization
         foreach (var (name, parameter) in model.named_parameters())
         {
             if (parameter.dim() == 1)
-                parameter.fill_(name.EndsWith("_proj.bias", StringComparison.Ordinal) ? 0 : 1); // norm weights 1, biases 0
+                parameter.FillWith(name.EndsWith("_proj.bias", StringComparison.Ordinal) ? 0 : 1); // norm weights 1, biases 0
             else
             {
                 using var values = tensor(Normal(random, parameter.numel(), IsResidualProjection(name) ? residualStd : StandardDeviation), parameter.shape);

@@ -6,6 +6,7 @@ using Tsuzumi.Inference.Formats.HuggingFace;
 using Tsuzumi.Inference.Formats.Safetensors;
 using Tsuzumi.Inference.Loading;
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -33,7 +34,6 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
         var checkpointDirectory = output + ".checkpoint";
         OutputFolder.EnsureParentWritable(output, "the output");
 
-        manual_seed(options.Seed);
         var (train, eval) = Split(examples);
         var microBatchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         var stepsPerEpoch = (microBatchesPerEpoch + options.GradientAccumulation - 1) / options.GradientAccumulation;
@@ -69,7 +69,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
                     var batch = order.Skip(micro * options.BatchSize).Take(options.BatchSize).ToArray();
                     using (var scope = NewDisposeScope())
                     {
-                        var loss = BatchLoss(model, adapter, batch, out var tokens) / options.GradientAccumulation;
+                        var loss = BatchLoss(model, adapter, batch, out var tokens).DividedBy(options.GradientAccumulation);
                         loss.backward();
                         tokensSeen += tokens;
                         state.RecentLoss.Add(loss.item<float>() * options.GradientAccumulation);
@@ -159,6 +159,9 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
 
     private LoraAdapter CreateAdapter(LlamaConfig config)
     {
+        // A generator of its own, not libtorch's global one: another trainer (a parallel test, a second training in the
+        // process) reseeding or drawing from that between our seed and our draws gave a different adapter for the same seed.
+        using var generator = new Generator((ulong)options.Seed);
         var pairs = new Dictionary<string, LoraPair>();
         for (var layer = 0; layer < config.NumHiddenLayers; layer++)
         {
@@ -167,7 +170,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
                 var (inFeatures, outFeatures) = LoraTargets.Shape(config, target);
                 // PEFT's initialisation: A ~ Kaiming-uniform (a = √5, so bound = 1/√in), B = 0, so training starts at the base.
                 var bound = 1.0 / Math.Sqrt(inFeatures);
-                var a = new Parameter((rand(options.Rank, inFeatures) * 2 - 1) * bound, requires_grad: true);
+                var a = new Parameter(rand(options.Rank, inFeatures, generator: generator).Times(2).Minus(1).Times(bound), requires_grad: true);
                 var b = new Parameter(zeros(outFeatures, options.Rank), requires_grad: true);
                 pairs[LoraTargets.ModulePath(layer, target)] = new LoraPair(a, b);
             }

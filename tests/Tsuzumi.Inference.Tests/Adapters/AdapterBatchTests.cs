@@ -1,6 +1,7 @@
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Tests.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Tests.Adapters;
@@ -141,8 +142,8 @@ public sealed class AdapterBatchTests : IDisposable
             var a = cat(new[] { f?.A ?? zeros(1, inFeatures), m?.A ?? zeros(1, inFeatures) }, 0);
             var b = cat(new[]
             {
-                f is null ? zeros(outFeatures, 1) : f.B * (float)(0.7 * finance.Scale),
-                m is null ? zeros(outFeatures, 1) : m.B * (float)(0.3 * medical.Scale),
+                f is null ? zeros(outFeatures, 1) : f.B.Times((float)(0.7 * finance.Scale)),
+                m is null ? zeros(outFeatures, 1) : m.B.Times((float)(0.3 * medical.Scale)),
             }, 1);
             pairs[modulePath] = new LoraPair(a, b);
         }
@@ -185,8 +186,8 @@ public sealed class AdapterBatchTests : IDisposable
         var input = randn(new long[] { rowAdapters.Length, sequence, inFeatures }, generator: generator).to(ScalarType.BFloat16);
         var baseOutput = randn(new long[] { rowAdapters.Length, sequence, modules.Sum(module => module.Out) }, generator: generator).to(ScalarType.BFloat16);
 
-        var expected = baseOutput.to(ScalarType.Float32) + cat(modules.Select(module =>
-            batch.Delta(module.Path, input.to(ScalarType.Float32), module.Out) ?? zeros(rowAdapters.Length, sequence, module.Out)).ToArray(), -1);
+        var expected = baseOutput.to(ScalarType.Float32).Plus(cat(modules.Select(module =>
+            batch.Delta(module.Path, input.to(ScalarType.Float32), module.Out) ?? zeros(rowAdapters.Length, sequence, module.Out)).ToArray(), -1));
         var actual = baseOutput.clone();
         var ranges = modules.Select((module, index) => (module.Path, modules[..index].Sum(previous => previous.Out), module.Out)).ToArray();
 
@@ -195,7 +196,7 @@ public sealed class AdapterBatchTests : IDisposable
         Assert.True(correction > 0.1f, "the adapters must change the output");
         var difference = (actual.to(ScalarType.Float32) - expected).abs();
         // bf16 factors (8 bits of mantissa) and one bf16 rounding of the sum.
-        var tolerance = expected.abs() / 128 + correction * 0.02f;
+        var tolerance = expected.abs().DividedBy(128).Plus(correction * 0.02f);
         Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()} (correction up to {correction})");
         // Row 1 runs the base model: untouched, bit for bit.
         Assert.True(actual[1].eq(baseOutput[1]).all().item<bool>());
@@ -223,8 +224,8 @@ public sealed class AdapterBatchTests : IDisposable
         var input = randn(new long[] { rowAdapters.Length, sequence, inFeatures }, generator: generator);
         var baseOutput = randn(new long[] { rowAdapters.Length, sequence, modules.Sum(module => module.Out) }, generator: generator);
 
-        var expected = baseOutput + cat(modules.Select(module =>
-            batch.Delta(module.Path, input, module.Out) ?? zeros(rowAdapters.Length, sequence, module.Out)).ToArray(), -1);
+        var expected = baseOutput.Plus(cat(modules.Select(module =>
+            batch.Delta(module.Path, input, module.Out) ?? zeros(rowAdapters.Length, sequence, module.Out)).ToArray(), -1));
         var actual = baseOutput.clone();
         var ranges = modules.Select((module, index) => (module.Path, modules[..index].Sum(previous => previous.Out), module.Out)).ToArray();
 
@@ -247,9 +248,9 @@ public sealed class AdapterBatchTests : IDisposable
         (string, int, int)[] ranges = [("m.q_proj", 0, 16)];
 
         var longest = AdapterBatch.Float32TokenLimit;
-        Assert.True(batch.TryAddInto(randn(1, longest, 100), zeros(1, longest, 16), ranges));
-        Assert.False(batch.TryAddInto(randn(1, longest + 1, 100), zeros(1, longest + 1, 16), ranges));
-        Assert.False(batch.TryAddInto(randn(1, SingleRowProjection.MaxRows + 1, 100).to(ScalarType.BFloat16),
+        Assert.True(batch.TryAddInto(zeros(1, longest, 100), zeros(1, longest, 16), ranges));
+        Assert.False(batch.TryAddInto(zeros(1, longest + 1, 100), zeros(1, longest + 1, 16), ranges));
+        Assert.False(batch.TryAddInto(zeros(new long[] { 1, SingleRowProjection.MaxRows + 1, 100 }, dtype: ScalarType.BFloat16),
             zeros(new long[] { 1, SingleRowProjection.MaxRows + 1, 16 }, dtype: ScalarType.BFloat16), ranges));
     }
 
@@ -257,7 +258,7 @@ public sealed class AdapterBatchTests : IDisposable
     {
         var generator = new Generator((ulong)seed);
         var pairs = modules.ToDictionary(module => module.Path, module =>
-            new LoraPair(randn(rank, inFeatures, generator: generator) * 0.1, randn(module.Out, rank, generator: generator) * 0.1));
+            new LoraPair(randn(rank, inFeatures, generator: generator).Times(0.1), randn(module.Out, rank, generator: generator).Times(0.1)));
         return new LoraAdapter(id, $"v{seed}", new LoraConfig(rank, 2 * rank, LoraTargets.All), pairs);
     }
 

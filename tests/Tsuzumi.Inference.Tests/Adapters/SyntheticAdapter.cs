@@ -1,5 +1,6 @@
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Tests.Adapters;
@@ -20,8 +21,8 @@ public static class SyntheticAdapter
                 var (inFeatures, outFeatures) = LoraTargets.Shape(config, target);
                 // Unlike a fresh PEFT adapter (B = 0), both factors are random so the adapter changes the output.
                 pairs[LoraTargets.ModulePath(layer, target)] = new LoraPair(
-                    randn(new long[] { rank, inFeatures }, generator: generator) * 0.1f,
-                    randn(new long[] { outFeatures, rank }, generator: generator) * 0.1f);
+                    randn(new long[] { rank, inFeatures }, generator: generator).Times(0.1f),
+                    randn(new long[] { outFeatures, rank }, generator: generator).Times(0.1f));
             }
         }
         return new LoraAdapter(id, $"v{seed}", new LoraConfig(rank, alpha, targets), pairs);

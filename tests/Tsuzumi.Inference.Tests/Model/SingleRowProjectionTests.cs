@@ -1,4 +1,5 @@
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Tests.Model;
@@ -44,7 +45,7 @@ public sealed class SingleRowProjectionTests
 
         Assert.Equal(ScalarType.BFloat16, ours.dtype);
         var difference = (ours.to(ScalarType.Float32) - exact).abs();
-        var halfUlp = exact.abs() * (1.0 / 256) + 1e-6; // bf16 keeps 8 significant bits
+        var halfUlp = exact.abs().Times(1.0 / 256).Plus(1e-6); // bf16 keeps 8 significant bits
         Assert.True(difference.le(halfUlp).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
@@ -146,7 +147,7 @@ public sealed class SingleRowProjectionTests
         Assert.Equal(ScalarType.BFloat16, ours.dtype);
         Assert.Equal(exact.shape, ours.shape);
         var difference = (ours.to(ScalarType.Float32) - exact).abs();
-        var halfUlp = exact.abs() * (1.0 / 256) + 1e-6;
+        var halfUlp = exact.abs().Times(1.0 / 256).Plus(1e-6);
         Assert.True(difference.le(halfUlp).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
         // libtorch's own bf16 linear rounds differently inside, but agrees to bf16 precision.
         var libtorch = nn.functional.linear(input, weight).to(ScalarType.Float32);
@@ -181,7 +182,7 @@ public sealed class SingleRowProjectionTests
         // This kernel rounds the product to bf16 before adding the bias, libtorch after: half a unit in the 8th bit
         // of the product (|W·x| ≲ 4√n here), plus the final rounding. A wrong or missing term is off by far more.
         var difference = (ours - expected).abs();
-        var tolerance = expected.abs() * (1.0 / 128) + Math.Sqrt(inFeatures) / 32;
+        var tolerance = expected.abs().Times(1.0 / 128).Plus(Math.Sqrt(inFeatures) / 32);
         Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
@@ -201,7 +202,7 @@ public sealed class SingleRowProjectionTests
 
         Assert.Equal(new long[] { rows, 1, 72 }, together.shape);
         var difference = (together - exact).abs();
-        Assert.True(difference.le(exact.abs() * (1.0 / 256) + 1e-6).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
+        Assert.True(difference.le(exact.abs().Times(1.0 / 256).Plus(1e-6)).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
     [Theory]
@@ -221,10 +222,24 @@ public sealed class SingleRowProjectionTests
         Assert.Equal(new long[] { 11, 1, 198 }, together.shape);
         var difference = (together.to(ScalarType.Float32) - rowByRow.to(ScalarType.Float32)).abs();
         // Same products, summed in a different order than the single-row kernel: fp32 rounding, or one bf16 step.
-        var tolerance = dtype == ScalarType.Float32 ? rowByRow.abs() * 1e-5 + 1e-4 : rowByRow.to(ScalarType.Float32).abs() * (1.0 / 128) + 1e-3;
+        var tolerance = dtype == ScalarType.Float32 ? rowByRow.abs().Times(1e-5).Plus(1e-4) : rowByRow.to(ScalarType.Float32).abs().Times(1.0 / 128).Plus(1e-3);
         Assert.True(difference.le(tolerance).all().item<bool>(), $"largest difference {difference.max().item<float>()}");
     }
 
+    private static (Tensor Input, Tensor Weight) Random(int outFeatures, int inFeatures, ScalarType dtype, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        return (randn(1, inFeatures, generator: generator).to(dtype), randn(outFeatures, inFeatures, generator: generator).to(dtype));
+    }
+}
+
+/// <summary>
+/// Switches <see cref="SingleRowProjection.Enabled"/>, which every model in the process reads: in a collection that runs
+/// alone, so no test running beside it computes half a forward pass one way and half the other.
+/// </summary>
+[Collection(nameof(SingleRowProjectionSwitch))]
+public sealed class SingleRowProjectionSwitchTests
+{
     [Fact]
     public void A_decoded_token_gets_the_same_logits_with_the_kernel_and_with_libtorch()
     {
@@ -252,10 +267,7 @@ public sealed class SingleRowProjectionTests
         Assert.Equal(withLibtorch.Length, withKernel.Length);
         Assert.All(withKernel.Zip(withLibtorch), pair => Assert.Equal(pair.Second, pair.First, 1e-4f));
     }
-
-    private static (Tensor Input, Tensor Weight) Random(int outFeatures, int inFeatures, ScalarType dtype, int seed)
-    {
-        var generator = new Generator((ulong)seed);
-        return (randn(1, inFeatures, generator: generator).to(dtype), randn(outFeatures, inFeatures, generator: generator).to(dtype));
-    }
 }
+
+[CollectionDefinition(nameof(SingleRowProjectionSwitch), DisableParallelization = true)]
+public sealed class SingleRowProjectionSwitch;

@@ -151,7 +151,7 @@ public sealed class PretrainerTests : IDisposable
         Assert.Equal(0.02, a["model.layers.3.self_attn.q_proj.weight"].std().item<float>(), 0.001);
         Assert.Equal(0.02 / 4, a["model.layers.3.mlp.down_proj.weight"].std().item<float>(), 0.0005); // 0.02 / √(2·8)
         Assert.Equal(0.02 / 4, a["model.layers.0.self_attn.o_proj.weight"].std().item<float>(), 0.0005);
-        Assert.True(a["model.norm.weight"].eq(1).all().item<bool>());
+        Assert.True(a["model.norm.weight"].eq(ones_like(a["model.norm.weight"])).all().item<bool>());
         Assert.Equal(config.ParameterCount(tokenizer.VocabularySize), a.Values.Sum(parameter => parameter.numel()));
     }
 

@@ -36,7 +36,7 @@ const vocabulary = catalog.specialists.flatMap(specialist => specialist.vocabula
 const minimumVocabularyReading = 3;
 const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', 'しょう', 'つまり', 'かずらね', 'かよいちょう', 'やいと', 'やまい',
   'かくし', 'かのう', 'ようそ', 'かてい', 'じゅう', 'にょう', 'りょう', 'ぐあい', 'づまり', 'おかし', 'かんじ', 'ようじ', 'いどう', 'ひろう',
-  'ふよう', 'しぼう', 'せいり', 'おかん']);
+  'ふよう', 'しぼう', 'せいり', 'おかん', 'しよう']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)

@@ -157,6 +157,10 @@ public static partial class CatalogLoader
         if (string.IsNullOrWhiteSpace(specialist.Description)) throw new InvalidDataException("description is required");
         if (specialist.Examples is null || specialist.Examples.Count == 0 || specialist.Examples.Any(string.IsNullOrWhiteSpace))
             throw new InvalidDataException("examples must list at least one non-empty routing utterance");
+        var vocabulary = specialist.Vocabulary ?? [];
+        if (vocabulary.Any(string.IsNullOrWhiteSpace)) throw new InvalidDataException("vocabulary must not contain empty terms");
+        if (vocabulary.GroupBy(term => term.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(group => group.Count() > 1) is { } repeated)
+            throw new InvalidDataException($"vocabulary lists '{repeated.Key}' more than once");
         if (baseModels.All(model => model.Id != specialist.BaseModel))
             throw new InvalidDataException($"baseModel '{specialist.BaseModel}' is not a usable base model of this catalog");
         if (specialist.Tenants is null || specialist.Tenants.Count == 0 || specialist.Tenants.Any(string.IsNullOrWhiteSpace))
@@ -185,6 +189,7 @@ public static partial class CatalogLoader
         {
             Adapters = adapters,
             Generation = generation,
+            Vocabulary = vocabulary,
         };
     }
 

@@ -48,6 +48,12 @@ public sealed record SpecialistDefinition(
 {
     public GenerationDefaults Generation { get; init; } = new();
 
+    /// <summary>
+    /// Everyday words and phrases of the domain (symptoms, products, forms…) in any language, for the router's lexical
+    /// side only: unlike <see cref="Examples"/> they are not embedded, so hundreds cost nothing per query. Optional.
+    /// </summary>
+    public IReadOnlyList<string> Vocabulary { get; init; } = [];
+
     /// <summary>Route score this specialist needs to be chosen; null uses the catalog's default.</summary>
     public double? RouteThreshold { get; init; }
 

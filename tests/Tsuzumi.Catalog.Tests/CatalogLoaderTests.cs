@@ -14,7 +14,7 @@ public sealed class CatalogLoaderTests : IDisposable
         var path = folder.Write(CatalogFolder.Catalog(
             CatalogFolder.Specialist("general"),
             CatalogFolder.Specialist("finance", adapters: """[{"path": "adapters/finance", "weight": 0.7}]""",
-                extra: """, "generation": {"maxTokens": 32, "stop": ["\nQ:"]}, "routeThreshold": 0.5""")));
+                extra: """, "generation": {"maxTokens": 32, "stop": ["\nQ:"]}, "routeThreshold": 0.5, "vocabulary": ["dividend", "配当"]""")));
 
         var result = CatalogLoader.Load(path);
 
@@ -25,6 +25,8 @@ public sealed class CatalogLoaderTests : IDisposable
         Assert.Equal(32, finance.Generation.MaxTokens);
         Assert.Equal(["\nQ:"], finance.Generation.Stop);
         Assert.Equal(0.5, finance.RouteThreshold);
+        Assert.Equal(["dividend", "配当"], finance.Vocabulary);
+        Assert.Empty(result.Catalog.FindSpecialist("general")!.Vocabulary);
         Assert.Equal(128, result.Catalog.FindSpecialist("general")!.Generation.MaxTokens);
         Assert.Equal(Path.Combine(folder.Root, "models", "base"), result.Catalog.FindBaseModel("base")!.Path);
     }
@@ -54,6 +56,9 @@ public sealed class CatalogLoaderTests : IDisposable
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"], "colour": "red"}""", "colour")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "baseModel": "base", "adapters": [], "tenants": ["*"]}""", "systemPrompt")]
     [InlineData("""{"id": "x", "description": 7, "examples": ["e"], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "description")]
+    [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "vocabulary": ["rash", " "], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "vocabulary must not contain empty terms")]
+    [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "vocabulary": ["Rash", "itch", "rash "], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "'rash' more than once")]
+    [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "vocabulary": "rash", "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "vocabulary")]
     public void An_invalid_specialist_is_left_out_with_its_reason_and_the_rest_serve_on(string entry, string reasonMentions)
     {
         var path = folder.Write(CatalogFolder.Catalog(CatalogFolder.Specialist("general"), entry));
@@ -141,6 +146,10 @@ public sealed class CatalogLoaderTests : IDisposable
         {
             Assert.Contains(specialist.Examples, example => example.Any(character => character > 0x3000));
             Assert.Contains(specialist.Examples, example => example.All(character => character < 0x80));
+            // Everyday words in both languages for the router's lexical side (docs/routing.md, round 5).
+            Assert.True(specialist.Vocabulary.Count >= 250, $"{specialist.Id}: {specialist.Vocabulary.Count} vocabulary terms");
+            Assert.True(specialist.Vocabulary.Count(term => term.Any(character => character > 0x3000)) >= 100, $"{specialist.Id}: Japanese terms");
+            Assert.True(specialist.Vocabulary.Count(term => term.All(character => character < 0x80)) >= 100, $"{specialist.Id}: English terms");
         });
     }
 }

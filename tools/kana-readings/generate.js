@@ -29,6 +29,14 @@ const isKatakana = text => /^[\u30a1-\u30fa\u30fc]+$/.test(text);
 const loanwordSpelling = reading => /[ーぁぃぅぇぉゃゅょゎゔ]/.test(reading);
 
 const texts = catalog.specialists.flatMap(specialist => [specialist.description, ...specialist.examples]).map(text => text.normalize('NFKC'));
+// Vocabulary lists hundreds of everyday words; a two-letter reading of one of them (かた 肩, はい 肺, しか 歯科) is also
+// an everyday word or particle, so only readings of three letters or more are taken from it, and never a reading the
+// descriptions and examples already give.
+const vocabulary = catalog.specialists.flatMap(specialist => specialist.vocabulary ?? []).map(text => text.normalize('NFKC'));
+const minimumVocabularyReading = 3;
+const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', 'しょう', 'つまり', 'かずらね', 'かよいちょう', 'やいと', 'やまい',
+  'かくし', 'かのう', 'ようそ', 'かてい', 'じゅう', 'にょう', 'りょう', 'ぐあい', 'づまり', 'おかし', 'かんじ', 'ようじ', 'いどう', 'ひろう',
+  'ふよう', 'しぼう', 'せいり', 'おかん', 'しよう']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)
@@ -48,6 +56,21 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
       const written = counts.get(reading) ?? new Map();
       written.set(token.surface_form, (written.get(token.surface_form) ?? 0) + 1);
       counts.set(reading, written);
+    }
+  }
+  const known = new Set(counts.keys());
+  for (const text of vocabulary) {
+    for (const token of tokenizer.tokenize(text)) {
+      if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1)) continue;
+      const kanaNoun = kanaOnly(token.surface_form);
+      if (!kanaNoun && (!hasKanji(token.surface_form) || !token.reading || token.reading === '*')) continue;
+      const reading = toHiragana(kanaNoun ? token.surface_form : token.reading);
+      if (reading.length < minimumVocabularyReading || known.has(reading) || excluded.has(reading) || excludedFromVocabulary.has(reading)) continue;
+      if (kanaNoun && isKatakana(token.surface_form) && !loanwordSpelling(reading)) continue;
+      const written = kanaNoun ? toKatakana(token.surface_form) : token.surface_form;
+      const spellings = counts.get(reading) ?? new Map();
+      spellings.set(written, (spellings.get(written) ?? 0) + 1);
+      counts.set(reading, spellings);
     }
   }
   for (const [reading, written] of corrections) counts.set(reading, new Map([[written, 1]]));

@@ -6,8 +6,8 @@ namespace Tsuzumi.Router.Routing;
 /// Routes a query by a weighted sum of two calibrated signals, each in [0, 1]: the best cosine similarity of its
 /// MiniLM embedding to a specialist's description and examples, and the share of its character n-gram BM25 weight
 /// that the specialist explains. Specialists at or above their threshold are chosen (a second one when it also scores
-/// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's fallback answers. The fallback also wins on its own merit, but
-/// only by a clear margin, so that a specialist question is never handed to the generalist by a hair.
+/// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's fallback answers. The fallback also wins on its own merit, when it
+/// scores at least as high as the best specialist (plus an optional margin).
 /// </summary>
 public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
 {

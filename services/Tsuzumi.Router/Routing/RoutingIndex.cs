@@ -41,7 +41,9 @@ internal sealed class RoutingIndex
     public static RoutingIndex Build(ConstellationCatalog catalog, ISentenceEmbedder? embedder, RoutingIndex? previous)
     {
         var texts = catalog.Specialists.Select(specialist => (IReadOnlyList<string>)[specialist.Description, .. specialist.Examples]).ToArray();
-        var lexical = new LexicalIndex(texts.Select(list => (IReadOnlyList<string>)list.Select(QueryText.Normalize).ToArray()).ToArray());
+        var lexical = new LexicalIndex(catalog.Specialists
+            .Select((specialist, i) => (IReadOnlyList<string>)[.. texts[i].Select(QueryText.Normalize), .. VocabularyTexts(specialist)])
+            .ToArray());
         var known = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (embedder is not null)
         {
@@ -61,4 +63,12 @@ internal sealed class RoutingIndex
         var embeddings = texts.Select(list => embedder is null ? [] : list.Select(text => known[text]).ToArray()).ToArray();
         return new RoutingIndex(catalog, lexical, embeddings, known);
     }
+
+    /// <summary>
+    /// A specialist's vocabulary as one more text of its lexical document (never embedded): one text, not one per term,
+    /// so that hundreds of terms leave the rarity (IDF) of words counted over the examples as it was, and a term's
+    /// weight is its rarity there. The 、 between terms is a separator, so no gram spans two terms.
+    /// </summary>
+    private static IEnumerable<string> VocabularyTexts(SpecialistDefinition specialist) =>
+        specialist.Vocabulary.Count == 0 ? [] : [QueryText.Normalize(string.Join(" 、 ", specialist.Vocabulary))];
 }

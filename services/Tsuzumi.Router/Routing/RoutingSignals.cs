@@ -58,8 +58,12 @@ public sealed record RoutingTuning
     /// <summary>The lexical score (saturated as usual) a second specialist must earn from words the leader does not know.</summary>
     public double SecondChoiceEvidence { get; init; } = 0.6;
 
-    /// <summary>The fallback wins over a fitting specialist only when it scores clearly higher, by this much.</summary>
-    public double FallbackMargin { get; init; } = 0.1;
+    /// <summary>
+    /// The fallback wins over a fitting specialist when it scores at least this much higher. Zero since round 5: with its
+    /// own vocabulary the fallback's score is evidence too (将棋のルール, not ACME's rules), and 0.05–0.1 lost such
+    /// questions on sets 1–5 without saving any specialist question.
+    /// </summary>
+    public double FallbackMargin { get; init; }
 
     /// <summary>Characters of a query the router looks at; the rest of a long prompt rarely changes the domain.</summary>
     public int MaxQueryCharacters { get; init; } = 1000;

@@ -39,9 +39,19 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     [InlineData("Which team won the Super Bowl?")]
     [InlineData("JavaScriptで配列をソートするには？")]
     [InlineData("美味しい餃子の包み方")]
-    public void A_question_no_specialist_fits_falls_back_to_general(string query)
+    public void A_question_no_specialist_fits_goes_to_general(string query)
     {
         var decision = fixture.Router.Route(query, "acme");
+
+        Assert.Equal(["general"], decision.Chosen);
+    }
+
+    // Since general has its own vocabulary (JavaScript, 餃子…) many such questions reach it on merit; one that no
+    // specialist, general included, knows well enough still reaches it as the fallback.
+    [Fact]
+    public void A_question_nothing_fits_falls_back_to_general()
+    {
+        var decision = fixture.Router.Route("How do I make a crispy pizza crust?", "acme");
 
         Assert.Equal(["general"], decision.Chosen);
         Assert.True(decision.FellBack, string.Join(' ', decision.Candidates));
@@ -178,6 +188,7 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
             Id = "cooking",
             Description = "Cooking and baking: recipes, bread, dough, ovens, knives. 料理とお菓子作り。",
             Examples = ["How do I bake bread at home?", "How long should cookies stay in the oven?", "パンをこねる時間は？", "カレーの作り方を教えて"],
+            Vocabulary = [],
             RouteThreshold = null,
         };
         var next = fixture.Catalog with { Specialists = [.. fixture.Catalog.Specialists, cooking], Version = "with-cooking" };
@@ -189,6 +200,31 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.Equal(1 + cooking.Examples.Count, counting.Sentences - beforeChange); // the cooking texts only
         Assert.True(embeddedAtStart > 100, $"{embeddedAtStart} catalog texts embedded at start");
         Assert.Equal("cooking", router.Route(query, "public").Chosen[0]);
+    }
+
+    // Words only the vocabulary lists (the examples and descriptions never use them) reach their specialist with it and
+    // fall back without it; the vocabulary is never embedded, so it costs the build nothing on the embedding side.
+    [Theory]
+    [InlineData("耳鳴りがひどい", "public", "medical")]
+    [InlineData("二日酔い", "public", "medical")]
+    [InlineData("忘年会の幹事", "acme", "org-acme")]
+    [InlineData("産業医との面談", "acme", "org-acme")]
+    public void Everyday_words_of_a_specialist_s_vocabulary_route_to_it_and_are_never_embedded(string query, string tenant, string expected)
+    {
+        var withoutVocabulary = fixture.Catalog with
+        {
+            Specialists = [.. fixture.Catalog.Specialists.Select(specialist => specialist with { Vocabulary = [] })],
+            Version = "without-vocabulary",
+        };
+        var counting = new CountingEmbedder(fixture.Embedder);
+        using var plain = new HybridSpecialistRouter(new StaticCatalogSource(withoutVocabulary), counting);
+        var embeddedWithout = counting.Sentences;
+        using var withVocabulary = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), counting);
+
+        Assert.Equal(embeddedWithout, counting.Sentences - embeddedWithout);
+        Assert.True(fixture.Catalog.Specialists.Sum(specialist => specialist.Vocabulary.Count) > 1000);
+        Assert.NotEqual(expected, plain.Route(query, tenant).Chosen.FirstOrDefault());
+        Assert.Equal(expected, withVocabulary.Route(query, tenant).Chosen[0]);
     }
 
     [Fact]

@@ -122,6 +122,24 @@ public sealed class GenerationEngineTests(ServingScenario scenario) : IClassFixt
     }
 
     [Fact]
+    public async Task A_fan_outs_prompts_prefill_together_even_past_the_chunk_budget()
+    {
+        // Prompts longer than half the chunk budget: without the group, each would take a prefill forward of its own.
+        const int chunk = 4;
+        var group = new PrefillGroup("query-long", 3);
+        var requests = ServingScenario.AdapterSets.Take(3).Select((adapters, index) =>
+            scenario.Request("Once upon a time", maxTokens: 16, adapters, fairnessKey: $"specialist-{index}", stopAtEndOfGeneration: false) with { Group = group }).ToArray();
+        Assert.True(requests[0].Generation.PromptTokens.Count > chunk / 2, "the prompt must not fit twice into one chunk");
+        var expected = requests.Select(scenario.Alone).ToArray();
+
+        await using var engine = scenario.Engine(new EngineOptions { GroupWait = TimeSpan.FromMinutes(1), PrefillChunkTokens = chunk });
+        var results = await Task.WhenAll(requests.Select(request => engine.GenerateAsync(request, cancellation: TestCancellation)));
+
+        for (var index = 0; index < requests.Length; index++) ServingScenario.AssertSameGeneration(expected[index], results[index]);
+        Assert.Equal(15, engine.Statistics.DecodeSteps); // one joint prefill per chunk, then every step carries all three
+    }
+
+    [Fact]
     public async Task An_incomplete_group_waits_no_longer_than_its_bound_and_other_work_starts_it_at_once()
     {
         var lonely = scenario.Request("Once upon a time", maxTokens: 4, ServingScenario.AdapterSets[1], stopAtEndOfGeneration: false)

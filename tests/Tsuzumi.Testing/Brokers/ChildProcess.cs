@@ -16,6 +16,8 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly object _logLock = new();
+    // stdout and stderr, each signalled at its end of stream; never disposed: an end may still arrive after the child is disposed
+    private readonly CountdownEvent _outputOpen = new(2);
     private bool _forgotten;
 
     private ChildProcess(Process process, StreamWriter log, string logPath)
@@ -130,7 +132,11 @@ public sealed class ChildProcess : IAsyncDisposable
 
     private void AppendLog(string? line)
     {
-        if (line is null) return;
+        if (line is null)
+        {
+            _outputOpen.Signal(); // the end of one stream: everything it wrote is in the log
+            return;
+        }
         lock (_logLock)
         {
             try { _log.WriteLine(line); }
@@ -141,8 +147,11 @@ public sealed class ChildProcess : IAsyncDisposable
     private void Forget()
     {
         ExitCleanup.Untrack(this);
-        // Lets the redirected output drain into the log; bounded, since an escaped grandchild may hold the pipe.
+        // Lets the redirected output drain into the log: WaitForExit with a timeout does not wait for the output events,
+        // so a short-lived child's last lines could arrive after the log closed. Bounded, since an escaped grandchild
+        // may hold the pipe open.
         _process.WaitForExit(TimeSpan.FromSeconds(2));
+        _outputOpen.Wait(TimeSpan.FromSeconds(2));
         lock (_logLock) _log.Dispose();
         _forgotten = true;
     }

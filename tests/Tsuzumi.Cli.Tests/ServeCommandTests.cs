@@ -15,13 +15,7 @@ public sealed class ServeCommandTests
     {
         var cancellation = TestContext.Current.CancellationToken;
         var url = $"http://127.0.0.1:{FreeLoopbackPorts.Take(1)[0]}";
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { "serve", "--urls", url },
-        };
-        using var server = Process.Start(start)!;
+        using var server = Process.Start(TsuzumiProcess.StartInfo(["serve", "--urls", url]))!;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         server.ErrorDataReceived += (_, line) =>

@@ -15,19 +15,32 @@ public sealed record TsuzumiRun(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the repository's <c>./tsuzumi</c> script as a real process, the way users and other scripts do.</summary>
 public static class TsuzumiProcess
 {
-    /// <param name="interruptAfterStderrLine">When given, SIGINT (as Ctrl-C sends) goes to the process once a stderr line matches.</param>
-    public static async Task<TsuzumiRun> RunAsync(IEnumerable<string> arguments, CancellationToken cancellation,
-        Func<string, bool>? interruptAfterStderrLine = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// The script with <paramref name="arguments"/>, its output redirected, started through <c>env --default-signal=INT</c>:
+    /// a shell without job control starts its background commands with SIGINT ignored, an ignored signal stays ignored
+    /// across exec, and .NET then leaves it ignored, so a test run started in the background could not interrupt the CLI.
+    /// env and the script both exec, so the pid stays the CLI's.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(Path.Combine(RepositoryPaths.Root, "tsuzumi"))
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             StandardOutputEncoding = System.Text.Encoding.UTF8,
             StandardErrorEncoding = System.Text.Encoding.UTF8,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "tsuzumi"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = new Process { StartInfo = start };
+        return start;
+    }
+
+    /// <param name="interruptAfterStderrLine">When given, SIGINT (as Ctrl-C sends) goes to the process once a stderr line matches.</param>
+    public static async Task<TsuzumiRun> RunAsync(IEnumerable<string> arguments, CancellationToken cancellation,
+        Func<string, bool>? interruptAfterStderrLine = null, TimeSpan? timeout = null)
+    {
+        using var process = new Process { StartInfo = StartInfo(arguments) };
         var stderr = new ConcurrentQueue<string>();
         var interrupted = 0;
         process.ErrorDataReceived += (_, line) =>

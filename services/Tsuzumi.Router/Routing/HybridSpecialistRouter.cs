@@ -26,6 +26,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (this.tuning.CosineCeiling <= this.tuning.CosineFloor || this.tuning.CosineCeilingJapanese <= this.tuning.CosineFloorJapanese)
             throw new ArgumentException("cosine ceilings must be above their floors", nameof(tuning));
         if (this.tuning.LexicalSaturation is not (> 0 and <= 1)) throw new ArgumentException("lexical saturation must be in (0, 1]", nameof(tuning));
+        if (this.tuning.EmbeddingWeightStrongLexical is not (>= 0 and <= 1)) throw new ArgumentException("the strong-lexical embedding weight must be in [0, 1]", nameof(tuning));
         this.embedder = this.tuning.Signals == RoutingSignals.LexicalOnly ? null : embedder;
         index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null);
         catalogSource.Changed += OnCatalogChanged;
@@ -63,7 +64,13 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
 
         var scores = new RouteCandidate[count];
         for (var i = 0; i < count; i++)
-            scores[i] = new RouteCandidate(current.Specialists[i].Id, Math.Round(embeddingWeight * semantic[i] + (1 - embeddingWeight) * lexical[i], 4));
+        {
+            // Strong lexical evidence (the query's informative words are the specialist's own) carries more weight than
+            // the fixed English share allows: the embedding's share falls towards the strong-evidence share as the
+            // saturated lexical score rises. Where the embedding is already trusted less (Japanese), nothing changes.
+            var weight = embeddingWeight - Math.Max(0, embeddingWeight - tuning.EmbeddingWeightStrongLexical) * lexical[i];
+            scores[i] = new RouteCandidate(current.Specialists[i].Id, Math.Round(weight * semantic[i] + (1 - weight) * lexical[i], 4));
+        }
         var rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
 
         // What the other specialists explain beyond the leading one: the evidence for a second domain (lexical only).

@@ -22,6 +22,15 @@ public sealed record RoutingTuning
     /// <summary>Share of the embedding for a Japanese query: MiniLM was trained on English, so it is trusted less.</summary>
     public double EmbeddingWeightJapanese { get; init; } = 0.2;
 
+    /// <summary>
+    /// The embedding's share when the lexical score is saturated (the query's informative words are the specialist's own
+    /// vocabulary); between no lexical evidence and full, the share slides linearly from the language's share to this
+    /// one, never up. With a fixed 0.8, English questions made of vocabulary words (ringing in the ears, hangover) fell
+    /// just under the threshold because MiniLM found them far from every example. 0.6 was chosen on sets 1–6 (0.65 routes as many
+    /// right; 0.7 keeps three of the misses; 0.5 and below lose set-5 questions); see docs/routing.md.
+    /// </summary>
+    public double EmbeddingWeightStrongLexical { get; init; } = 0.6;
+
     /// <summary>Cosine similarity that maps to 0 for English: unrelated English sentences sit below it.</summary>
     public double CosineFloor { get; init; } = 0.2;
 

@@ -79,6 +79,21 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
         Assert.True(repeats.Length == 0, string.Join('\n', repeats.Select(item => item.Query)));
     }
 
+    // Set 7 was written blind in round 6 and checked like set 6 before any tuning (sixteen everyday questions that
+    // repeated an earlier one were replaced then, with questions of the same class); never edited since.
+    [Fact]
+    public void Blind_set_7_repeats_no_catalog_example_no_query_of_an_earlier_set_and_none_of_its_own()
+    {
+        var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples)
+            .Concat(AllSets.Append("routing-heldout-4.jsonl").Append("routing-heldout-5.jsonl").Append("routing-heldout-6.jsonl")
+                .SelectMany(file => RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Select(item => item.Query)))
+            .Select(Comparable).ToHashSet();
+
+        var repeats = RoutingSet.Load(RoutingFixture.SetPath("routing-heldout-7.jsonl")).Items.Where(item => !earlier.Add(Comparable(item.Query))).ToArray();
+
+        Assert.True(repeats.Length == 0, string.Join('\n', repeats.Select(item => item.Query)));
+    }
+
     // NFKC, lower case, letters and digits only: "What is NISA?" and "what is ＮＩＳＡ" are the same query.
     private static string Comparable(string query) =>
         string.Concat(query.Normalize(System.Text.NormalizationForm.FormKC).ToLowerInvariant().Where(char.IsLetterOrDigit));
@@ -100,16 +115,17 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.True(slices.Single(slice => slice.Lang == lang).Top1Accuracy >= 0.9, $"{lang} top-1 below 90%\n{report}");
     }
 
-    // Floors a few queries below what the router achieves now (98.4 %, 100 %, 96.9 %, 98.3 %, 95.9 %, 92.1 % top-1;
-    // docs/routing.md), so a regression fails the test; they are guards, never tuning targets. routing-heldout-6 was run
-    // once, at the end of round 5 (92.1 %), after every change of that round; sets 1-5 were tuned on.
+    // Floors a few queries below what the router achieves now (100 %, 100 %, 96.9 %, 98.3 %, 95.9 %, 94.4 %, 97.3 % top-1;
+    // docs/routing.md), so a regression fails the test; they are guards, never tuning targets. routing-heldout-7 was run
+    // once, at the end of round 6, after that round's one change; sets 1-6 were tuned on.
     [Theory]
-    [InlineData("routing-heldout.jsonl", 0.93)]
+    [InlineData("routing-heldout.jsonl", 0.95)]
     [InlineData("routing-heldout-2.jsonl", 0.94)]
     [InlineData("routing-heldout-3.jsonl", 0.92)]
     [InlineData("routing-heldout-4.jsonl", 0.95)]
     [InlineData("routing-heldout-5.jsonl", 0.92)]
-    [InlineData("routing-heldout-6.jsonl", 0.89)]
+    [InlineData("routing-heldout-6.jsonl", 0.91)]
+    [InlineData("routing-heldout-7.jsonl", 0.94)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));

@@ -13,14 +13,14 @@ internal static class RoutingEvalCommand
 {
     private const string SetFolder = "tests/Tsuzumi.Router.Tests/Routing";
 
-    private static readonly string[] DefaultSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl", "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl"];
+    private static readonly string[] DefaultSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl", "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl"];
 
     public static Command Create()
     {
         var catalog = new Option<string?>("--catalog") { Description = "Catalog file (default: config/constellation.json of this repository)" };
         var sets = new Option<string[]>("--set")
         {
-            Description = $"Labelled JSON-lines set (repeatable; default: the tuning set and the six held-out sets in {SetFolder})",
+            Description = $"Labelled JSON-lines set (repeatable; default: the tuning set and the seven held-out sets in {SetFolder})",
             AllowMultipleArgumentsPerToken = false,
         };
         var tenant = new Option<string?>("--tenant") { Description = "Route every query as this tenant instead of the tenant each query names" };

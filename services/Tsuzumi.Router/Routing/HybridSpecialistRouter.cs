@@ -6,8 +6,9 @@ namespace Tsuzumi.Router.Routing;
 /// Routes a query by a weighted sum of two calibrated signals, each in [0, 1]: the best cosine similarity of its
 /// MiniLM embedding to a specialist's description and examples, and the share of its character n-gram BM25 weight
 /// that the specialist explains. Specialists at or above their threshold are chosen (a second one when it also scores
-/// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's fallback answers. The fallback also wins on its own merit, when it
-/// scores at least as high as the best specialist (plus an optional margin).
+/// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's
+/// fallback answers. The fallback also wins on its own merit, when it scores at least as high as the best specialist
+/// (plus an optional margin).
 /// </summary>
 public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
 {
@@ -73,9 +74,10 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         }
         var rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
 
-        // What the other specialists explain beyond the leading one: the evidence for a second domain (lexical only).
+        // What the other specialists explain beyond the leading one: the evidence for a second domain (lexical only),
+        // read only when the catalog allows a second choice.
         Span<double> beyondLeader = count <= 64 ? stackalloc double[count] : new double[count];
-        if (embeddingWeight < 1 && count > 1)
+        if (embeddingWeight < 1 && count > 1 && current.Catalog.Routing.TopK > 1)
         {
             var leader = Array.Find(rankedIndices, i => i != current.FallbackIndex);
             current.Lexical.ScoreBeyond(terms, leader, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, beyondLeader);
@@ -83,7 +85,6 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         }
         return Decide(current, scores, rankedIndices, beyondLeader, tenant);
     }
-
 
     /// <summary>
     /// Decides over every specialist, then keeps those the tenant may use. A question whose best domain the tenant cannot

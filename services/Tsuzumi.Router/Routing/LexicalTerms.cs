@@ -102,8 +102,9 @@ internal static class LexicalTerms
             for (var length = 2; length <= 3 && i + length <= run.Length; length++)
             {
                 var gram = run.Slice(i, length);
-                if (!CarriesContent(gram) || insideOneLoanword && IsKatakanaOnly(gram)) continue;
-                terms.Add(new LexicalTerm(Hash(length == 2 ? Kind.Bigram : Kind.Trigram, gram), GramWeight(gram)));
+                var katakanaOnly = IsKatakanaOnly(gram);
+                if (!CarriesContent(gram) || insideOneLoanword && katakanaOnly) continue;
+                terms.Add(new LexicalTerm(Hash(length == 2 ? Kind.Bigram : Kind.Trigram, gram), katakanaOnly ? KatakanaGramWeight : 1f));
             }
         }
     }
@@ -129,8 +130,6 @@ internal static class LexicalTerms
         }
         return true;
     }
-
-    private static float GramWeight(ReadOnlySpan<char> gram) => IsKatakanaOnly(gram) ? KatakanaGramWeight : 1f;
 
     /// <summary>
     /// Grams of hiragana alone are particles and endings (です, とは, ますか): they say how a question is asked, not

@@ -26,7 +26,7 @@ public static class LoraMerge
                     ? $"adapter '{adapter.Id}' adapts lm_head, which is tied to the embeddings here: serve it unmerged"
                     : $"adapter '{adapter.Id}' adapts '{modulePath}', which the model does not have");
             using var scope = NewDisposeScope();
-            var delta = matmul(pair.B.to(ScalarType.Float32), pair.A.to(ScalarType.Float32)) .Times(weight * adapter.Scale); // [out, in]
+            var delta = matmul(pair.B.to(ScalarType.Float32), pair.A.to(ScalarType.Float32)).Times(weight * adapter.Scale); // [out, in]
             var updated = projection.Weight.to(ScalarType.Float32).Plus(delta);
             projection.Weight.copy_(updated.to(projection.Weight.dtype));
         }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tsuzumi.Catalog;
 using Tsuzumi.Contracts;
+using Tsuzumi.Messaging;
 using Tsuzumi.Router;
 using Tsuzumi.Router.Aggregation;
 using Tsuzumi.Router.Api;
@@ -69,6 +70,7 @@ public static class RouterServiceExtensions
         if (!string.IsNullOrWhiteSpace(rabbitMq)
             && (!Uri.TryCreate(rabbitMq, UriKind.Absolute, out rabbitMqUri) || rabbitMqUri.Scheme is not ("amqp" or "amqps" or "rabbitmq" or "rabbitmqs")))
             throw new InvalidOperationException($"ConnectionStrings:{RabbitMqConnectionName} must be an amqp:// URI.");
+        var reconnect = RabbitMqReconnectOptions.From(builder.Configuration);
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -80,6 +82,7 @@ public static class RouterServiceExtensions
                 bus.UsingRabbitMq((context, transport) =>
                 {
                     transport.Host(rabbitMqUri);
+                    transport.UseReconnectInterval(reconnect.ReconnectInterval);
                     transport.ConfigureEndpoints(context);
                 });
         });

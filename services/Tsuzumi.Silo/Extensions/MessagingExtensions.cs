@@ -1,4 +1,5 @@
 using MassTransit;
+using Tsuzumi.Messaging;
 using Tsuzumi.Silo.Messaging;
 
 namespace Tsuzumi.Silo.Extensions;
@@ -14,6 +15,7 @@ public static class MessagingExtensions
         Uri? broker = null;
         if (!string.IsNullOrWhiteSpace(rabbitMq) && (!Uri.TryCreate(rabbitMq, UriKind.Absolute, out broker) || broker.Scheme is not ("amqp" or "amqps")))
             throw new InvalidOperationException($"ConnectionStrings:{RabbitMqConnectionName} must be an amqp:// or amqps:// URL");
+        var reconnect = RabbitMqReconnectOptions.From(configuration);
         services.AddMassTransit(bus =>
         {
             bus.AddSpecialistConsumer();
@@ -26,6 +28,7 @@ public static class MessagingExtensions
                 bus.UsingRabbitMq((context, transport) =>
                 {
                     transport.Host(broker);
+                    transport.UseReconnectInterval(reconnect.ReconnectInterval);
                     transport.ConfigureEndpoints(context);
                 });
             }

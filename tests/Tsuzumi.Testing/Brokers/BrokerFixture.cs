@@ -33,7 +33,7 @@ public abstract class BrokerFixture<TLocalServer, TContainer, TEndpoint> : IAsyn
     /// <summary>Whether a broker is there to use.</summary>
     public bool IsAvailable => Endpoint is not null;
 
-    /// <summary>Whether <see cref="StopAsync"/>, <see cref="StartAsync"/> and <see cref="RestartAsync"/> work (not for a broker named by URL).</summary>
+    /// <summary>Whether <see cref="StopAsync"/>, <see cref="StartAsync"/> and <see cref="RestartAsync(CancellationToken)"/> work (not for a broker named by URL).</summary>
     public bool CanRestart => Source is BrokerSource.LocalProcess or BrokerSource.Testcontainers;
 
     private protected BrokerFixtureOptions Options { get; }
@@ -126,6 +126,18 @@ public abstract class BrokerFixture<TLocalServer, TContainer, TEndpoint> : IAsyn
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
         await StopAsync();
+        await StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops the broker, keeps it down for <paramref name="downFor"/> once it has stopped (a long outage, as when a
+    /// node is rescheduled), then starts it and waits until it accepts clients.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downFor, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(downFor, TimeSpan.Zero);
+        await StopAsync();
+        await Task.Delay(downFor, cancellationToken);
         await StartAsync(cancellationToken);
     }
 

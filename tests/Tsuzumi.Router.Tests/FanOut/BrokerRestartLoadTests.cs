@@ -37,6 +37,9 @@ public sealed class BrokerRestartLoadTests(RabbitMqFixture broker) : IClassFixtu
     /// </summary>
     private static readonly TimeSpan RecoveryWindow = TimeSpan.FromSeconds(15);
 
+    /// <summary>Once answers are back, the load goes on at least this long, to see them keep coming.</summary>
+    private static readonly TimeSpan AnsweringAfterRecovery = TimeSpan.FromSeconds(3);
+
     /// <summary>A reply later than this after the deadline counts as hung.</summary>
     private static readonly TimeSpan HangLimit = TimeSpan.FromMilliseconds(DeadlineMs) + TimeSpan.FromSeconds(10);
 
@@ -55,13 +58,15 @@ public sealed class BrokerRestartLoadTests(RabbitMqFixture broker) : IClassFixtu
         var outcomes = new ConcurrentQueue<(TimeSpan At, string Outcome)>();
         // Ticks on the load clock, long.MaxValue until known; read by the clients while the test thread writes.
         long brokerBack = long.MaxValue, firstAnswerAfterBack = long.MaxValue;
-        // Bounded: the planned duration, stretched until answers resume after the outage or the recovery window ends.
+        // Bounded: the planned duration, stretched until answers have gone on for a while after the outage, or until
+        // the recovery window has passed without one.
         bool Running()
         {
             var now = load.Elapsed.Ticks;
             var backAt = Interlocked.Read(ref brokerBack);
-            return now < LoadDuration.Ticks || (Interlocked.Read(ref firstAnswerAfterBack) == long.MaxValue
-                && (backAt == long.MaxValue || now < backAt + RecoveryWindow.Ticks));
+            var firstAnswer = Interlocked.Read(ref firstAnswerAfterBack);
+            return now < LoadDuration.Ticks || backAt == long.MaxValue
+                || (firstAnswer == long.MaxValue ? now < backAt + RecoveryWindow.Ticks : now < firstAnswer + AnsweringAfterRecovery.Ticks);
         }
 
         var clients = Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>

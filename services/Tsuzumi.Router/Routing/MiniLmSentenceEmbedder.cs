@@ -64,31 +64,6 @@ public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
     }
 
     /// <summary>
-    /// Runs the model once for every sequence length from 1 to <paramref name="longestTokens"/> tokens, so that no query
-    /// is the first of its length: ONNX Runtime plans memory per input shape on its first run of it. Start-up work.
-    /// </summary>
-    public void WarmUp(int longestTokens = WarmUpTokens)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(longestTokens, 1);
-        for (var tokens = 1; tokens <= longestTokens; tokens++)
-        {
-            var ids = new long[tokens];
-            var mask = new long[tokens];
-            Array.Fill(ids, UnknownTokenId);
-            Array.Fill(mask, 1L);
-            Run(ids, mask, new long[tokens], sentences: 1, tokens);
-        }
-    }
-
-    /// <summary>
-    /// Token count <see cref="WarmUp"/> covers by default: a query of <see cref="MaxWords"/> words, each a token, plus
-    /// [CLS] and [SEP], with room for English words the tokenizer splits into pieces.
-    /// </summary>
-    public const int WarmUpTokens = 96;
-
-    private const long UnknownTokenId = 100; // [UNK] in the BERT uncased vocabulary
-
-    /// <summary>
     /// What the tokenizer is given for <paramref name="sentence"/>: normalised (<see cref="QueryText.Normalize"/>),
     /// Japanese characters spaced out and cut after <see cref="MaxWords"/> words.
     /// </summary>

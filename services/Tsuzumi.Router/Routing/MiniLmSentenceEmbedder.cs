@@ -19,7 +19,7 @@ namespace Tsuzumi.Router.Routing;
 public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
 {
     /// <summary>Width of the model's token vectors and so of the sentence embedding.</summary>
-    public const int Dimensions = 384;
+    internal const int Dimensions = 384;
 
     private const string TokenEmbeddingsOutput = "last_hidden_state";
 
@@ -57,7 +57,7 @@ public sealed class MiniLmSentenceEmbedder : ISentenceEmbedder, IDisposable
     /// What the tokenizer is given for <paramref name="sentence"/>: normalised (<see cref="QueryText.Normalize"/>),
     /// Japanese characters spaced out and cut after <see cref="MaxWords"/> words.
     /// </summary>
-    public static string Prepare(string sentence) => Truncate(QueryText.SpaceOutJapanese(QueryText.Normalize(sentence)));
+    internal static string Prepare(string sentence) => Truncate(QueryText.SpaceOutJapanese(QueryText.Normalize(sentence)));
 
     private float[][] Run(long[] inputIds, long[] attentionMask, long[] tokenTypeIds, int sentences, int tokens)
     {

@@ -44,5 +44,18 @@ public sealed class MiniLmSentenceEmbedderTests(RoutingFixture fixture)
     }
 
     [Fact]
+    public void Queries_embedded_at_once_on_several_threads_get_the_vectors_they_get_one_at_a_time()
+    {
+        // One session and one tokenizer serve every request thread of the router.
+        var queries = RoutingSet.Load(RoutingFixture.SetPath("routing-heldout-3.jsonl")).Items.Select(item => item.Query).Take(40).ToArray();
+        var alone = queries.Select(query => fixture.Embedder.Embed([query])[0]).ToArray();
+
+        var together = new float[queries.Length][];
+        Parallel.For(0, queries.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => together[i] = fixture.Embedder.Embed([queries[i]])[0]);
+
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
     public void No_sentences_give_no_vectors() => Assert.Empty(fixture.Embedder.Embed([]));
 }

@@ -7,17 +7,16 @@ using Tsuzumi.Router.Routing.Evaluation;
 namespace Tsuzumi.Benchmarks;
 
 /// <summary>
-/// <c>tsuzumi bench routing</c>: routing-decision latency per labelled set, the router's embedder against the package's
-/// own encoder (<see cref="PackagedMiniLmEmbedder"/>, the path it replaced), in one process. First it checks that both
-/// sides decide every query alike (chosen, fallback and every candidate's score) and embed it to the same bits; then it
-/// times them interleaved, query by query, alternating which side goes first — one stream, then two concurrent streams
-/// (the router serves concurrent requests on a 2-core box).
+/// <c>tsuzumi bench routing</c>: routing-decision latency per labelled set (every set in tests/Tsuzumi.Router.Tests/Routing),
+/// the router's embedder against the package's own encoder (<see cref="PackagedMiniLmEmbedder"/>, the path it replaced),
+/// in one process. First it checks that both sides decide every query alike (chosen, fallback and every candidate's
+/// score) and embed it to the same bits; then it times them interleaved, query by query, alternating which side goes
+/// first — one stream, then two concurrent streams (the router serves concurrent requests on a 2-core box).
 /// </summary>
 internal static class RoutingCommand
 {
     private const string SetFolder = "tests/Tsuzumi.Router.Tests/Routing";
 
-    private static readonly string[] DefaultSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl", "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl"];
 
     public static Command Create()
     {
@@ -43,7 +42,10 @@ internal static class RoutingCommand
     {
         var root = DecodeCommand.RepositoryRoot();
         var catalog = CatalogLoader.Load(Path.Combine(root, "config", "constellation.json"), verifyFiles: false).Catalog;
-        var sets = DefaultSets.Select(name => RoutingSet.Load(Path.Combine(root, SetFolder, name))).ToArray();
+        // Every labelled set, the tuning set first, then the held-out sets in the order they were written.
+        var sets = Directory.GetFiles(Path.Combine(root, SetFolder), "routing-*.jsonl")
+            .OrderBy(path => SetNumber(Path.GetFileNameWithoutExtension(path)))
+            .Select(RoutingSet.Load).ToArray();
         Console.Error.WriteLine($"catalog {catalog.Version}, {sets.Sum(set => set.Items.Count)} queries in {sets.Length} sets; load average {MachineLoad.Average()}");
 
         using var packagedEmbedder = new PackagedMiniLmEmbedder();
@@ -111,6 +113,14 @@ internal static class RoutingCommand
         Console.Error.WriteLine($"load average {MachineLoad.Average()}");
         return differentDecisions + differentVectors == 0 ? 0 : 1;
     }
+
+    private static int SetNumber(string name) => name switch
+    {
+        "routing-set" => 0,
+        "routing-heldout" => 1,
+        _ when name.StartsWith("routing-heldout-", StringComparison.Ordinal) && int.TryParse(name["routing-heldout-".Length..], out var number) => number,
+        _ => int.MaxValue,
+    };
 
     /// <summary>Queries whose decisions differ between the two routers, and whose embeddings differ in any bit.</summary>
     private static (int Decisions, int Vectors) Compare(RoutingSet[] sets, ISpecialistRouter packaged, ISpecialistRouter direct,

@@ -56,5 +56,5 @@ public static class RabbitMqReconnectExtensions
     }
 
     private static InvalidOperationException Moved(string what) => new(
-        $"Cannot set the RabbitMQ reconnect interval: {what}. MassTransit changed; see docs/decisions/0022-broker-reconnect-interval.md.");
+        $"Cannot set the RabbitMQ reconnect interval: {what}. MassTransit changed; see docs/decisions/0023-broker-reconnect-interval.md.");
 }

@@ -5,7 +5,7 @@ namespace Tsuzumi.Messaging;
 
 /// <summary>
 /// Configuration section <c>Messaging:RabbitMq</c>: how the router's and the silo's buses get back to RabbitMQ after
-/// it went away. Why a fixed, short interval: docs/decisions/0022-broker-reconnect-interval.md.
+/// it went away. Why a fixed, short interval: docs/decisions/0023-broker-reconnect-interval.md.
 /// </summary>
 public sealed record RabbitMqReconnectOptions
 {

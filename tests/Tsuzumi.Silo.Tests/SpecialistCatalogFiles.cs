@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Silo.Tests;
@@ -86,8 +87,8 @@ public sealed class SpecialistCatalogFiles : IDisposable
                 var (inFeatures, outFeatures) = LoraTargets.Shape(config, target);
                 // Both factors random (a fresh PEFT adapter has B = 0) so the adapter really changes the output.
                 pairs[LoraTargets.ModulePath(layer, target)] = new LoraPair(
-                    randn(new long[] { 4, inFeatures }, generator: generator) * 0.1f,
-                    randn(new long[] { outFeatures, 4 }, generator: generator) * 0.1f);
+                    randn(new long[] { 4, inFeatures }, generator: generator).Times(0.1),
+                    randn(new long[] { outFeatures, 4 }, generator: generator).Times(0.1));
             }
         }
         using var adapter = new LoraAdapter(Path.GetFileName(directory), $"seed{seed}", new LoraConfig(4, 8, LoraTargets.Layers), pairs);

@@ -4,6 +4,7 @@ using System.Globalization;
 using Tsuzumi.Inference.Adapters;
 using Tsuzumi.Inference.Formats.Gguf;
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Benchmarks;
@@ -211,8 +212,8 @@ internal static class LoraCommand
             {
                 var (inFeatures, outFeatures) = LoraTargets.Shape(SyntheticLlama.Config, target);
                 pairs[LoraTargets.ModulePath(layer, target)] = new LoraPair(
-                    randn(new long[] { rank, inFeatures }, generator: generator) * 0.01f,
-                    randn(new long[] { outFeatures, rank }, generator: generator) * 0.01f);
+                    randn(new long[] { rank, inFeatures }, generator: generator).Times(0.01),
+                    randn(new long[] { outFeatures, rank }, generator: generator).Times(0.01));
             }
         }
         using var adapter = new LoraAdapter(id, "bench", new LoraConfig(rank, 2 * rank, LoraTargets.Layers), pairs);

@@ -20,7 +20,7 @@ namespace Tsuzumi.Inference.Runtime;
 /// Scalars (BannedSymbols.txt), so new code comes here. docs/decisions/0020-scalar-lifetime.md has the evidence.
 /// </para>
 /// </summary>
-internal static class TensorArithmetic
+public static class TensorArithmetic
 {
     private static readonly Scalar One = 1.ToScalar();
     private static readonly Scalar Zero = 0.ToScalar();

@@ -5,7 +5,6 @@ using Tsuzumi.Inference.Formats.Safetensors;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Tokenization;
 using static TorchSharp.torch;
-using AdamW = TorchSharp.Modules.AdamW;
 using Parameter = TorchSharp.Modules.Parameter;
 
 namespace Tsuzumi.Inference.Training;
@@ -24,7 +23,6 @@ public sealed class Pretrainer(PretrainingOptions options)
     public const string ReportFileName = "training_report.json";
     public const string CurveFileName = "loss_curve.svg";
     private const string WeightsFileName = "model.safetensors";
-    private const string OptimizerFileName = "optimizer.bin";
     private const string StateFileName = "state.json";
     private const long IgnoredTarget = -100;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -111,9 +109,9 @@ public sealed class Pretrainer(PretrainingOptions options)
                     var lossTensor = WindowLoss(model, windows, out var targets);
                     lossTensor.backward();
                     if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(parameters.Select(pair => pair.parameter), options.MaxGradientNorm);
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                    optimizer.step();
-                    optimizer.zero_grad();
+                    optimizer.LearningRate = rate;
+                    optimizer.Step();
+                    optimizer.ZeroGrad();
                     loss = lossTensor.item<float>();
                     tokensSeen += targets;
                 }
@@ -161,11 +159,7 @@ public sealed class Pretrainer(PretrainingOptions options)
     {
         var decayed = parameters.Where(pair => pair.parameter.dim() >= 2).Select(pair => pair.parameter).ToArray();
         var plain = parameters.Where(pair => pair.parameter.dim() < 2).Select(pair => pair.parameter).ToArray();
-        return optim.AdamW(
-        [
-            new AdamW.ParamGroup(decayed, options.LearningRate, options.Beta1, options.Beta2, 1e-8, options.WeightDecay),
-            new AdamW.ParamGroup(plain, options.LearningRate, options.Beta1, options.Beta2, 1e-8, 0),
-        ], options.LearningRate, options.Beta1, options.Beta2);
+        return new AdamW([new AdamWGroup(decayed, options.WeightDecay), new AdamWGroup(plain, 0)], options.LearningRate, options.Beta1, options.Beta2);
     }
 
     /// <summary>Mean next-token cross-entropy over every target of the windows (each ≤ context + 1 tokens).</summary>
@@ -250,7 +244,7 @@ public sealed class Pretrainer(PretrainingOptions options)
         SafetensorsWriter.Write(Path.Combine(staging, WeightsFileName), model.named_parameters().Select(pair =>
             new SafetensorsTensorToWrite(pair.name, pair.parameter.shape, SafetensorsDtype.F32,
                 () => pair.parameter.detach().contiguous().data<float>().ToArray())));
-        optimizer.save_state_dict(Path.Combine(staging, OptimizerFileName));
+        optimizer.SaveInto(staging);
         var saved = new SavedState(state.Epoch, state.Batch, state.Step, optionsJson, fingerprint, state.TrainLoss, state.EvalLoss);
         File.WriteAllText(Path.Combine(staging, StateFileName), JsonSerializer.Serialize(saved, Indented));
         // Swap in whole: a crash while saving leaves the previous checkpoint (or the .tmp) but never half of one.
@@ -281,7 +275,7 @@ public sealed class Pretrainer(PretrainingOptions options)
             using var values = tensor(weights.ReadFloat32(name), parameter.shape);
             parameter.copy_(values);
         }
-        optimizer.load_state_dict(Path.Combine(directory, OptimizerFileName));
+        optimizer.RestoreFrom(directory);
         return new RunState { Epoch = saved.Epoch, Batch = saved.Batch, Step = saved.Step, TrainLoss = [.. saved.TrainLoss], EvalLoss = [.. saved.EvalLoss] };
     }
 

@@ -42,7 +42,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
 
         using var adapter = options.FullFineTune ? null : CreateAdapter(model.Config);
         var trainable = options.FullFineTune ? EnableFullTraining(model) : adapter!.Pairs.Values.SelectMany(pair => new[] { (Parameter)pair.A, (Parameter)pair.B }).ToArray();
-        using var optimizer = optim.AdamW(trainable, options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new AdamW([new AdamWGroup(trainable, options.WeightDecay)], options.LearningRate);
         using var headRowMask = HeadRowMask(model.Config);
 
         var state = new RunState { Seed = options.Seed, Full = options.FullFineTune };
@@ -81,9 +81,9 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
                     if (headRowMask is not null) adapter!.Pairs[LoraTargets.Head].B.grad!.mul_(headRowMask);
                     if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradientNorm);
                     var rate = schedule.At(state.Step);
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                    optimizer.step();
-                    optimizer.zero_grad();
+                    optimizer.LearningRate = rate;
+                    optimizer.Step();
+                    optimizer.ZeroGrad();
                     var stepLoss = state.RecentLoss.Average();
                     state.RecentLoss.Clear();
                     state = state with { Step = state.Step + 1 };
@@ -258,7 +258,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
         GgufCheckpointWriter.Write(checkpoint, GgufCheckpointReader.ReadVocabulary(source), Path.Combine(directory, "model.gguf"));
     }
 
-    private void SaveCheckpoint(string directory, LoraAdapter? adapter, LlamaForCausalLM model, TorchSharp.Modules.OptimizerHelper optimizer, RunState state)
+    private void SaveCheckpoint(string directory, LoraAdapter? adapter, LlamaForCausalLM model, AdamW optimizer, RunState state)
     {
         var staging = directory + ".tmp";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
@@ -270,13 +270,13 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
                 new SafetensorsTensorToWrite(pair.name, pair.parameter.shape, SafetensorsDtype.F32,
                     () => pair.parameter.detach().contiguous().data<float>().ToArray())));
         }
-        optimizer.save_state_dict(Path.Combine(staging, "optimizer.bin"));
+        optimizer.SaveInto(staging);
         File.WriteAllText(Path.Combine(staging, "state.json"), JsonSerializer.Serialize(state.ToSaved(), Indented));
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         Directory.Move(staging, directory);
     }
 
-    private RunState RestoreCheckpoint(string directory, LoraAdapter? adapter, LlamaForCausalLM model, TorchSharp.Modules.OptimizerHelper optimizer)
+    private RunState RestoreCheckpoint(string directory, LoraAdapter? adapter, LlamaForCausalLM model, AdamW optimizer)
     {
         var saved = JsonSerializer.Deserialize<SavedState>(File.ReadAllText(Path.Combine(directory, "state.json")))
             ?? throw new IOException($"{directory}: unreadable state.json");
@@ -301,7 +301,7 @@ public sealed class Trainer(PretrainedModel baseModel, TrainingOptions options, 
                 parameter.copy_(values);
             }
         }
-        optimizer.load_state_dict(Path.Combine(directory, "optimizer.bin"));
+        optimizer.RestoreFrom(directory);
         return RunState.From(saved);
     }
 

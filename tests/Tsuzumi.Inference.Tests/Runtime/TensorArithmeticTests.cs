@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Tsuzumi.Inference.Model;
 using Tsuzumi.Inference.Tests.Model;
 using static TorchSharp.torch;
@@ -8,12 +7,10 @@ namespace Tsuzumi.Inference.Tests.Runtime;
 /// <summary>
 /// A TorchSharp Scalar made for one call (x + ε, the alpha = 1 of a + b, arange(n)) used to be finalised and freed
 /// while libtorch still read it: a "toFloat" check failing inside add, or silently different numbers. These tests run
-/// the model's operations on two threads while a third forces collections and finalisers as often as it can, which
-/// opens that window thousands of times in a few seconds (each test stops by itself after <see cref="Duration"/>).
+/// the model's operations under <see cref="CollectionPressure"/>.
 /// </summary>
 public sealed class TensorArithmeticTests
 {
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
     private static readonly long[] Prompt = [5, 17, 42, 8, 63, 21];
 
     [Fact]
@@ -23,7 +20,7 @@ public sealed class TensorArithmeticTests
         using var input = linspace(-2, 2, 64).view(2, 32);
         var expected = Normalised(norm, input);
 
-        var (passes, failures) = UnderCollections(() => Compare(Normalised(norm, input), expected));
+        var (passes, failures) = CollectionPressure.UnderCollections(() => Compare(Normalised(norm, input), expected));
 
         Assert.True(failures.Length == 0, $"after {passes} passes: {string.Join(" | ", failures)}");
     }
@@ -34,46 +31,10 @@ public sealed class TensorArithmeticTests
         using var model = LlamaForCausalLM.Load(SyntheticCheckpoint.Create(SyntheticCheckpoint.SmallConfig()), ScalarType.Float32);
         var expected = Logits(model);
 
-        var (passes, failures) = UnderCollections(() => Compare(Logits(model), expected));
+        var (passes, failures) = CollectionPressure.UnderCollections(() => Compare(Logits(model), expected));
 
         Assert.True(failures.Length == 0, $"after {passes} passes: {string.Join(" | ", failures)}");
         Assert.True(passes > 10, $"only {passes} forward passes ran");
-    }
-
-    /// <summary>Runs <paramref name="pass"/> on two threads until <see cref="Duration"/> is up or one fails.</summary>
-    private static (int Passes, string[] Failures) UnderCollections(Func<string?> pass)
-    {
-        var until = DateTime.UtcNow + Duration;
-        var failures = new ConcurrentQueue<string>();
-        var passes = 0;
-        var collector = new Thread(() =>
-        {
-            while (DateTime.UtcNow < until && failures.IsEmpty)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
-        });
-        var workers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
-        {
-            while (DateTime.UtcNow < until && failures.IsEmpty)
-            {
-                try
-                {
-                    if (pass() is { } failure) failures.Enqueue(failure);
-                    Interlocked.Increment(ref passes);
-                }
-                catch (Exception e)
-                {
-                    failures.Enqueue(e.Message.Split('\n')[0]);
-                }
-            }
-        })).ToList();
-        collector.Start();
-        workers.ForEach(worker => worker.Start());
-        workers.ForEach(worker => worker.Join());
-        collector.Join();
-        return (passes, failures.Distinct().ToArray());
     }
 
     private static string? Compare(float[] actual, float[] expected)

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Tsuzumi.Router.Tests.FanOut;
 
-/// <summary>The router's reconnect interval to RabbitMQ (decision 0022) is checked when the router is registered, before any connection.</summary>
+/// <summary>The router's reconnect interval to RabbitMQ (decision 0023) is checked when the router is registered, before any connection.</summary>
 public sealed class BusReconnectSettingTests
 {
     [Theory]

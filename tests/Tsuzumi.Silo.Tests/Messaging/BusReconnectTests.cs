@@ -10,7 +10,7 @@ using Tsuzumi.Silo.Extensions;
 namespace Tsuzumi.Silo.Tests.Messaging;
 
 /// <summary>
-/// The silo's bus keeps trying a broker that is gone every <c>Messaging:RabbitMq:ReconnectInterval</c> (decision 0022),
+/// The silo's bus keeps trying a broker that is gone every <c>Messaging:RabbitMq:ReconnectInterval</c> (decision 0023),
 /// not on MassTransit's own backoff, which waits 4.5–7.5 s before its second attempt and up to 30 s later on.
 /// </summary>
 public sealed class BusReconnectTests

@@ -7,7 +7,7 @@ namespace Tsuzumi.Router.Routing.Evaluation;
 /// includes waiting for a core; this is the work the decision itself costs. ONNX Runtime runs on the calling thread
 /// with one intra-op thread, so the embedding is included.
 /// </summary>
-internal static partial class ThreadCpuClock
+public static partial class ThreadCpuClock
 {
     private const int ClockThreadCpuTimeId = 3;
 

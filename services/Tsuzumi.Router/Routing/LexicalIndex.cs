@@ -103,6 +103,90 @@ internal sealed class LexicalIndex
         for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);
     }
 
+    /// <summary>
+    /// The part of <paramref name="document"/>'s score (on the scale of <see cref="Score(List{LexicalTerm}, double, double, Span{double})"/>)
+    /// that rests on one shared word: non-zero only when its strongest word (a run of the query its known terms cover:
+    /// one English word, or one stretch of Japanese) outweighs all its other words together by
+    /// 1 / <paramref name="loneWordShare"/>, and <paramref name="context"/> (the fallback) explains the query outside that
+    /// word better than the document does, and at least <paramref name="contextShare"/> of that word's weight. "interest
+    /// in learning guitar" rests on interest for finance while general explains guitar; "NISA 上限" or "ｲﾝﾌﾙ" has
+    /// nothing outside its word that the fallback knows, so it keeps its full score.
+    /// </summary>
+    public double LoneWordScore(List<LexicalTerm> queryTerms, int document, int context, double unknownTermWeight, double priorEvidence, double loneWordShare, double contextShare)
+    {
+        var (word, wordStart, wordEnd, total) = StrongestWord(queryTerms, document);
+        var rest = total - word;
+        if (word <= 0 || rest > loneWordShare * word) return 0;
+        var contextRest = Evidence(queryTerms, context, wordStart, wordEnd);
+        if (contextRest <= rest || contextRest < contextShare * word) return 0;
+        return word / Denominator(queryTerms, unknownTermWeight, priorEvidence);
+    }
+
+    /// <summary>
+    /// The document's evidence in its strongest word, where that word lies, and its evidence in all words. Terms come in
+    /// the order of their first character (see <see cref="LexicalTerms.Extract"/>), so overlapping terms the document
+    /// knows (確定, 定申, 申告 of 確定申告; an English word and its prefix) join into one word in a single pass.
+    /// </summary>
+    private (double Evidence, int Start, int End, double Total) StrongestWord(List<LexicalTerm> queryTerms, int document)
+    {
+        double best = 0, current = 0, total = 0;
+        int bestStart = 0, bestEnd = 0, start = 0, end = -1;
+        for (var i = 0; i < queryTerms.Count; i++)
+        {
+            var term = queryTerms[i];
+            if (!terms.TryGetValue(term.Key, out var entry) || !Lists(entry.Postings, document)) continue;
+            // A gram that reaches into kana (経費の, は誰) counts towards the word it follows but joins no two words:
+            // particles separate Japanese words, so 経費の承認 is two words, not one.
+            if (term.Start >= end && !(term.SpansKana && end > 0))
+            {
+                if (current > best) (best, bestStart, bestEnd) = (current, start, end);
+                (current, start, end) = (0, term.Start, term.Start + term.Length);
+            }
+            else if (!term.SpansKana) end = Math.Max(end, term.Start + term.Length);
+            if (IsRepeat(queryTerms, i)) continue;
+            var evidence = entry.Idf * term.Weight * SaturationIn(entry.Postings, document);
+            current += evidence;
+            total += evidence;
+        }
+        if (current > best) (best, bestStart, bestEnd) = (current, start, end);
+        return (best, bestStart, bestEnd, total);
+    }
+
+    /// <summary>The document's evidence in the query's terms outside the given stretch.</summary>
+    private double Evidence(List<LexicalTerm> queryTerms, int document, int outsideStart, int outsideEnd)
+    {
+        var evidence = 0.0;
+        for (var i = 0; i < queryTerms.Count; i++)
+        {
+            var term = queryTerms[i];
+            if (term.Start < outsideEnd && outsideStart < term.Start + term.Length) continue;
+            if (IsRepeat(queryTerms, i) || !terms.TryGetValue(term.Key, out var entry)) continue;
+            evidence += entry.Idf * term.Weight * SaturationIn(entry.Postings, document);
+        }
+        return evidence;
+    }
+
+    private double Denominator(List<LexicalTerm> queryTerms, double unknownTermWeight, double priorEvidence)
+    {
+        var attainable = 0.0;
+        for (var i = 0; i < queryTerms.Count; i++)
+        {
+            if (IsRepeat(queryTerms, i)) continue;
+            var weight = queryTerms[i].Weight * (K1 + 1);
+            attainable += terms.TryGetValue(queryTerms[i].Key, out var entry) ? entry.Idf * weight : unknownTermWeight * unknownTermIdf * weight;
+        }
+        return attainable + priorEvidence * (K1 + 1);
+    }
+
+    private static double SaturationIn(Posting[] postings, int document)
+    {
+        foreach (var posting in postings)
+        {
+            if (posting.Document == document) return posting.Saturation;
+        }
+        return 0;
+    }
+
     // A loop, not Array.Exists: a lambda capturing the rival would allocate on every scoring call of the hot path.
     private static bool Lists(Posting[] postings, int document)
     {

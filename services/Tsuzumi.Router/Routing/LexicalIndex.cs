@@ -114,68 +114,78 @@ internal sealed class LexicalIndex
     /// </summary>
     public double LoneWordScore(List<LexicalTerm> queryTerms, int document, int context, double unknownTermWeight, double priorEvidence, double loneWordShare, double contextShare)
     {
-        var (word, wordStart, wordEnd, total) = StrongestWord(queryTerms, document);
-        var rest = total - word;
-        if (word <= 0 || rest > loneWordShare * word) return 0;
-        var contextRest = Evidence(queryTerms, context, wordStart, wordEnd);
-        if (contextRest <= rest || contextRest < contextShare * word) return 0;
-        return word / Denominator(queryTerms, unknownTermWeight, priorEvidence);
-    }
-
-    /// <summary>
-    /// The document's evidence in its strongest word, where that word lies, and its evidence in all words. Terms come in
-    /// the order of their first character (see <see cref="LexicalTerms.Extract"/>), so overlapping terms the document
-    /// knows (確定, 定申, 申告 of 確定申告; an English word and its prefix) join into one word in a single pass.
-    /// </summary>
-    private (double Evidence, int Start, int End, double Total) StrongestWord(List<LexicalTerm> queryTerms, int document)
-    {
-        double best = 0, current = 0, total = 0;
+        // One pass finds the document's words and the query's attainable weight, and keeps each term's evidence for the
+        // context; the second only sums that evidence outside the strongest word. Repeats count once, as in Score.
+        var count = queryTerms.Count;
+        Span<double> contextEvidence = count <= 256 ? stackalloc double[count] : new double[count];
+        Span<bool> repeats = count <= 256 ? stackalloc bool[count] : new bool[count];
+        MarkRepeats(queryTerms, repeats);
+        double attainable = 0, total = 0, best = 0, current = 0;
         int bestStart = 0, bestEnd = 0, start = 0, end = -1;
-        for (var i = 0; i < queryTerms.Count; i++)
+        for (var i = 0; i < count; i++)
         {
             var term = queryTerms[i];
-            if (!terms.TryGetValue(term.Key, out var entry) || !Lists(entry.Postings, document)) continue;
-            // A gram that reaches into kana (経費の, は誰) counts towards the word it follows but joins no two words:
-            // particles separate Japanese words, so 経費の承認 is two words, not one.
+            contextEvidence[i] = 0;
+            var repeat = repeats[i];
+            if (!terms.TryGetValue(term.Key, out var entry))
+            {
+                if (!repeat) attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
+                continue;
+            }
+            if (!repeat)
+            {
+                attainable += entry.Idf * term.Weight * (K1 + 1);
+                contextEvidence[i] = entry.Idf * term.Weight * SaturationIn(entry.Postings, context);
+            }
+            var saturation = SaturationIn(entry.Postings, document);
+            if (saturation <= 0) continue;
+            // Terms come in the order of their first character (see LexicalTerms.Extract), so overlapping terms the
+            // document knows (確定, 定申, 申告 of 確定申告; an English word and its prefix) join into one word. A gram that
+            // reaches into kana (経費の, は誰) counts towards the word it follows but joins no two words: particles
+            // separate Japanese words, so 経費の承認 is two words, not one.
             if (term.Start >= end && !(term.SpansKana && end > 0))
             {
                 if (current > best) (best, bestStart, bestEnd) = (current, start, end);
                 (current, start, end) = (0, term.Start, term.Start + term.Length);
             }
             else if (!term.SpansKana) end = Math.Max(end, term.Start + term.Length);
-            if (IsRepeat(queryTerms, i)) continue;
-            var evidence = entry.Idf * term.Weight * SaturationIn(entry.Postings, document);
-            current += evidence;
-            total += evidence;
+            if (repeat) continue;
+            current += entry.Idf * term.Weight * saturation;
+            total += entry.Idf * term.Weight * saturation;
         }
         if (current > best) (best, bestStart, bestEnd) = (current, start, end);
-        return (best, bestStart, bestEnd, total);
-    }
 
-    /// <summary>The document's evidence in the query's terms outside the given stretch.</summary>
-    private double Evidence(List<LexicalTerm> queryTerms, int document, int outsideStart, int outsideEnd)
-    {
-        var evidence = 0.0;
-        for (var i = 0; i < queryTerms.Count; i++)
+        var rest = total - best;
+        if (best <= 0 || rest > loneWordShare * best) return 0;
+        var contextRest = 0.0;
+        for (var i = 0; i < count; i++)
         {
             var term = queryTerms[i];
-            if (term.Start < outsideEnd && outsideStart < term.Start + term.Length) continue;
-            if (IsRepeat(queryTerms, i) || !terms.TryGetValue(term.Key, out var entry)) continue;
-            evidence += entry.Idf * term.Weight * SaturationIn(entry.Postings, document);
+            if (term.Start >= bestEnd || bestStart >= term.Start + term.Length) contextRest += contextEvidence[i];
         }
-        return evidence;
+        if (contextRest <= rest || contextRest < contextShare * best) return 0;
+        return best / (attainable + priorEvidence * (K1 + 1));
     }
 
-    private double Denominator(List<LexicalTerm> queryTerms, double unknownTermWeight, double priorEvidence)
+    /// <summary>
+    /// Marks every term whose key came earlier in the query, in O(n log n): a long prompt has thousands of terms, where
+    /// the backwards scan of <see cref="IsRepeat"/> would cost more than the rest of the decision's lexical work.
+    /// </summary>
+    private static void MarkRepeats(List<LexicalTerm> queryTerms, Span<bool> repeats)
     {
-        var attainable = 0.0;
-        for (var i = 0; i < queryTerms.Count; i++)
+        var count = queryTerms.Count;
+        Span<ulong> keys = count <= 256 ? stackalloc ulong[count] : new ulong[count];
+        Span<int> positions = count <= 256 ? stackalloc int[count] : new int[count];
+        for (var i = 0; i < count; i++) (keys[i], positions[i]) = (queryTerms[i].Key, i);
+        keys.Sort(positions);
+        for (var group = 0; group < count;)
         {
-            if (IsRepeat(queryTerms, i)) continue;
-            var weight = queryTerms[i].Weight * (K1 + 1);
-            attainable += terms.TryGetValue(queryTerms[i].Key, out var entry) ? entry.Idf * weight : unknownTermWeight * unknownTermIdf * weight;
+            var next = group + 1;
+            var first = positions[group];
+            while (next < count && keys[next] == keys[group]) first = Math.Min(first, positions[next++]);
+            for (var i = group; i < next; i++) repeats[positions[i]] = positions[i] != first;
+            group = next;
         }
-        return attainable + priorEvidence * (K1 + 1);
     }
 
     private static double SaturationIn(Posting[] postings, int document)

@@ -8,7 +8,8 @@ namespace Tsuzumi.Router.Routing;
 /// that the specialist explains. Specialists at or above their threshold are chosen (a second one when it also scores
 /// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's
 /// fallback answers. The fallback also wins on its own merit, when it scores at least as high as the best specialist
-/// (plus an optional margin).
+/// (plus an optional margin); a leading specialist that owes its lexical evidence to one word of a query the fallback
+/// otherwise explains counts that word at a discount (<see cref="RoutingTuning.LoneWordWeight"/>).
 /// </summary>
 public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
 {
@@ -73,7 +74,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         // The leading specialist's lexical evidence counts less when it rests on one word the query shares with its
         // domain while the fallback explains the rest (interest in learning guitar, the doctor who series): a general
         // question that happens to use one domain word. Only the leader: second choices keep their own evidence.
-        if (embeddingWeight < 1 && current.FallbackIndex >= 0 && tuning.LoneWordWeight < 1)
+        if (embeddingWeight < 1 && count > 1 && current.FallbackIndex >= 0 && tuning.LoneWordWeight < 1)
         {
             var leader = Array.Find(rankedIndices, i => i != current.FallbackIndex);
             var lone = current.Lexical.LoneWordScore(terms, leader, current.FallbackIndex, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence,

@@ -8,7 +8,8 @@ namespace Tsuzumi.Router.Routing;
 /// that the specialist explains. Specialists at or above their threshold are chosen (a second one when it also scores
 /// close to the best, or when words the best does not know are its own evidence); when none fits, the catalog's
 /// fallback answers. The fallback also wins on its own merit, when it scores at least as high as the best specialist
-/// (plus an optional margin).
+/// (plus an optional margin); a leading specialist that owes its lexical evidence to one word of a query the fallback
+/// otherwise explains counts that word at a discount (<see cref="RoutingTuning.LoneWordWeight"/>).
 /// </summary>
 public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
 {
@@ -28,6 +29,8 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
             throw new ArgumentException("cosine ceilings must be above their floors", nameof(tuning));
         if (this.tuning.LexicalSaturation is not (> 0 and <= 1)) throw new ArgumentException("lexical saturation must be in (0, 1]", nameof(tuning));
         if (this.tuning.EmbeddingWeightStrongLexical is not (>= 0 and <= 1)) throw new ArgumentException("the strong-lexical embedding weight must be in [0, 1]", nameof(tuning));
+        if (this.tuning.LoneWordWeight is not (>= 0 and <= 1)) throw new ArgumentException("the lone-word weight must be in [0, 1]", nameof(tuning));
+        if (this.tuning.LoneWordShare < 0 || this.tuning.LoneWordContext < 0) throw new ArgumentException("the lone-word share and context must not be negative", nameof(tuning));
         this.embedder = this.tuning.Signals == RoutingSignals.LexicalOnly ? null : embedder;
         index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null);
         catalogSource.Changed += OnCatalogChanged;
@@ -50,6 +53,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         var count = current.Specialists.Length;
         Span<double> lexical = count <= 64 ? stackalloc double[count] : new double[count];
         Span<double> semantic = count <= 64 ? stackalloc double[count] : new double[count];
+        Span<double> rawLexical = count <= 64 ? stackalloc double[count] : new double[count];
 
         var japanese = QueryText.JapaneseShare(normalized);
         var embeddingWeight = EmbeddingWeight(japanese);
@@ -58,21 +62,30 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (embeddingWeight < 1)
         {
             LexicalTerms.Extract(normalized, terms);
-            current.Lexical.Score(terms, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, lexical);
-            for (var i = 0; i < count; i++) lexical[i] = Math.Min(1, lexical[i] / tuning.LexicalSaturation);
+            current.Lexical.Score(terms, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, rawLexical);
+            for (var i = 0; i < count; i++) lexical[i] = Math.Min(1, rawLexical[i] / tuning.LexicalSaturation);
         }
         if (embeddingWeight > 0 && embedder is not null) ScoreEmbeddings(current, normalized, japanese, semantic);
 
         var scores = new RouteCandidate[count];
-        for (var i = 0; i < count; i++)
-        {
-            // Strong lexical evidence (the query's informative words are the specialist's own) carries more weight than
-            // the fixed English share allows: the embedding's share falls towards the strong-evidence share as the
-            // saturated lexical score rises. Where the embedding is already trusted less (Japanese), nothing changes.
-            var weight = embeddingWeight - Math.Max(0, embeddingWeight - tuning.EmbeddingWeightStrongLexical) * lexical[i];
-            scores[i] = new RouteCandidate(current.Specialists[i].Id, Math.Round(weight * semantic[i] + (1 - weight) * lexical[i], 4));
-        }
+        for (var i = 0; i < count; i++) scores[i] = new RouteCandidate(current.Specialists[i].Id, Combine(embeddingWeight, semantic[i], lexical[i]));
         var rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
+
+        // The leading specialist's lexical evidence counts less when it rests on one word the query shares with its
+        // domain while the fallback explains the rest (interest in learning guitar, the doctor who series): a general
+        // question that happens to use one domain word. Only the leader: second choices keep their own evidence.
+        if (embeddingWeight < 1 && count > 1 && current.FallbackIndex >= 0 && tuning.LoneWordWeight < 1)
+        {
+            var leader = Array.Find(rankedIndices, i => i != current.FallbackIndex);
+            var lone = current.Lexical.LoneWordScore(terms, leader, current.FallbackIndex, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence,
+                tuning.LoneWordShare, tuning.LoneWordContext);
+            if (lone > 0)
+            {
+                lexical[leader] = Math.Min(1, Math.Max(0, rawLexical[leader] - (1 - tuning.LoneWordWeight) * lone) / tuning.LexicalSaturation);
+                scores[leader] = scores[leader] with { Score = Combine(embeddingWeight, semantic[leader], lexical[leader]) };
+                rankedIndices = Enumerable.Range(0, count).OrderByDescending(i => scores[i].Score).ToArray();
+            }
+        }
 
         // What the other specialists explain beyond the leading one: the evidence for a second domain (lexical only),
         // read only when the catalog allows a second choice.
@@ -131,6 +144,17 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         RoutingSignals.EmbeddingOnly => 1,
         _ => Blend(tuning.EmbeddingWeightEnglish, tuning.EmbeddingWeightJapanese, japanese),
     };
+
+    /// <summary>
+    /// One specialist's score. Strong lexical evidence (the query's informative words are the specialist's own) carries
+    /// more weight than the fixed English share allows: the embedding's share falls towards the strong-evidence share as
+    /// the saturated lexical score rises. Where the embedding is already trusted less (Japanese), nothing changes.
+    /// </summary>
+    private double Combine(double embeddingWeight, double semantic, double lexical)
+    {
+        var weight = embeddingWeight - Math.Max(0, embeddingWeight - tuning.EmbeddingWeightStrongLexical) * lexical;
+        return Math.Round(weight * semantic + (1 - weight) * lexical, 4);
+    }
 
     /// <summary>English and Japanese settings mixed by the query's share of Japanese letters.</summary>
     private static double Blend(double english, double japanese, double share) => english + share * (japanese - english);

@@ -103,6 +103,100 @@ internal sealed class LexicalIndex
         for (var document = 0; document < scores.Length; document++) scores[document] = Math.Clamp(scores[document] / denominator, 0, 1);
     }
 
+    /// <summary>
+    /// The part of <paramref name="document"/>'s score (on the scale of <see cref="Score(List{LexicalTerm}, double, double, Span{double})"/>)
+    /// that rests on one shared word: non-zero only when its strongest word (a run of the query its known terms cover:
+    /// one English word, or one stretch of Japanese) outweighs all its other words together by
+    /// 1 / <paramref name="loneWordShare"/>, and <paramref name="context"/> (the fallback) explains the query outside that
+    /// word better than the document does, and at least <paramref name="contextShare"/> of that word's weight. "interest
+    /// in learning guitar" rests on interest for finance while general explains guitar; "NISA 上限" or "ｲﾝﾌﾙ" has
+    /// nothing outside its word that the fallback knows, so it keeps its full score.
+    /// </summary>
+    public double LoneWordScore(List<LexicalTerm> queryTerms, int document, int context, double unknownTermWeight, double priorEvidence, double loneWordShare, double contextShare)
+    {
+        // One pass finds the document's words and the query's attainable weight, and keeps each term's evidence for the
+        // context; the second only sums that evidence outside the strongest word. Repeats count once, as in Score.
+        var count = queryTerms.Count;
+        Span<double> contextEvidence = count <= 256 ? stackalloc double[count] : new double[count];
+        Span<bool> repeats = count <= 256 ? stackalloc bool[count] : new bool[count];
+        MarkRepeats(queryTerms, repeats);
+        double attainable = 0, total = 0, best = 0, current = 0;
+        int bestStart = 0, bestEnd = 0, start = 0, end = -1;
+        for (var i = 0; i < count; i++)
+        {
+            var term = queryTerms[i];
+            contextEvidence[i] = 0;
+            var repeat = repeats[i];
+            if (!terms.TryGetValue(term.Key, out var entry))
+            {
+                if (!repeat) attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
+                continue;
+            }
+            if (!repeat)
+            {
+                attainable += entry.Idf * term.Weight * (K1 + 1);
+                contextEvidence[i] = entry.Idf * term.Weight * SaturationIn(entry.Postings, context);
+            }
+            var saturation = SaturationIn(entry.Postings, document);
+            if (saturation <= 0) continue;
+            // Terms come in the order of their first character (see LexicalTerms.Extract), so overlapping terms the
+            // document knows (確定, 定申, 申告 of 確定申告; an English word and its prefix) join into one word. A gram that
+            // reaches into kana (経費の, は誰) counts towards the word it follows but joins no two words: particles
+            // separate Japanese words, so 経費の承認 is two words, not one.
+            if (term.Start >= end && !(term.SpansKana && end > 0))
+            {
+                if (current > best) (best, bestStart, bestEnd) = (current, start, end);
+                (current, start, end) = (0, term.Start, term.Start + term.Length);
+            }
+            else if (!term.SpansKana) end = Math.Max(end, term.Start + term.Length);
+            if (repeat) continue;
+            current += entry.Idf * term.Weight * saturation;
+            total += entry.Idf * term.Weight * saturation;
+        }
+        if (current > best) (best, bestStart, bestEnd) = (current, start, end);
+
+        var rest = total - best;
+        if (best <= 0 || rest > loneWordShare * best) return 0;
+        var contextRest = 0.0;
+        for (var i = 0; i < count; i++)
+        {
+            var term = queryTerms[i];
+            if (term.Start >= bestEnd || bestStart >= term.Start + term.Length) contextRest += contextEvidence[i];
+        }
+        if (contextRest <= rest || contextRest < contextShare * best) return 0;
+        return best / (attainable + priorEvidence * (K1 + 1));
+    }
+
+    /// <summary>
+    /// Marks every term whose key came earlier in the query, in O(n log n): a long prompt has thousands of terms, where
+    /// the backwards scan of <see cref="IsRepeat"/> would cost more than the rest of the decision's lexical work.
+    /// </summary>
+    private static void MarkRepeats(List<LexicalTerm> queryTerms, Span<bool> repeats)
+    {
+        var count = queryTerms.Count;
+        Span<ulong> keys = count <= 256 ? stackalloc ulong[count] : new ulong[count];
+        Span<int> positions = count <= 256 ? stackalloc int[count] : new int[count];
+        for (var i = 0; i < count; i++) (keys[i], positions[i]) = (queryTerms[i].Key, i);
+        keys.Sort(positions);
+        for (var group = 0; group < count;)
+        {
+            var next = group + 1;
+            var first = positions[group];
+            while (next < count && keys[next] == keys[group]) first = Math.Min(first, positions[next++]);
+            for (var i = group; i < next; i++) repeats[positions[i]] = positions[i] != first;
+            group = next;
+        }
+    }
+
+    private static double SaturationIn(Posting[] postings, int document)
+    {
+        foreach (var posting in postings)
+        {
+            if (posting.Document == document) return posting.Saturation;
+        }
+        return 0;
+    }
+
     // A loop, not Array.Exists: a lambda capturing the rival would allocate on every scoring call of the hot path.
     private static bool Lists(Posting[] postings, int document)
     {

@@ -1,7 +1,11 @@
 namespace Tsuzumi.Router.Routing;
 
-/// <summary>One lexical term of a text: a 64-bit hash of its characters and kind, and how much it counts.</summary>
-internal readonly record struct LexicalTerm(ulong Key, float Weight);
+/// <summary>
+/// One lexical term of a text: a 64-bit hash of its characters and kind, how much it counts, and where it lies (first
+/// character and length, in the text as the kana readings rewrote it; <paramref name="SpansKana"/> when a Japanese gram
+/// reaches into hiragana), so that terms of one word can be told from terms of different words.
+/// </summary>
+internal readonly record struct LexicalTerm(ulong Key, float Weight, int Start, int Length, bool SpansKana = false);
 
 /// <summary>
 /// Splits normalised text into the terms the BM25 index counts, without allocating a string per term. Japanese has no
@@ -39,15 +43,15 @@ internal static class LexicalTerms
             var run = normalized[start..end];
             switch (script)
             {
-                case ScriptClass.Latin: AddWord(run, terms); break;
-                case ScriptClass.Cjk: AddJapaneseRun(run, terms); break;
+                case ScriptClass.Latin: AddWord(run, start, terms); break;
+                case ScriptClass.Cjk: AddJapaneseRun(run, start, terms); break;
             }
             start = end;
         }
     }
 
     /// <summary>Splits a Japanese run at request phrases (教えて, 方法, 場合…) and counts the pieces between them.</summary>
-    private static void AddJapaneseRun(ReadOnlySpan<char> run, List<LexicalTerm> terms)
+    private static void AddJapaneseRun(ReadOnlySpan<char> run, int offset, List<LexicalTerm> terms)
     {
         var pieceStart = 0;
         var i = 0;
@@ -59,11 +63,11 @@ internal static class LexicalTerms
                 i++;
                 continue;
             }
-            if (i > pieceStart) AddCharacterGrams(run[pieceStart..i], terms);
+            if (i > pieceStart) AddCharacterGrams(run[pieceStart..i], offset + pieceStart, terms);
             i += phraseLength;
             pieceStart = i;
         }
-        if (run.Length > pieceStart) AddCharacterGrams(run[pieceStart..], terms);
+        if (run.Length > pieceStart) AddCharacterGrams(run[pieceStart..], offset + pieceStart, terms);
     }
 
     private static int RequestPhraseAt(ReadOnlySpan<char> text)
@@ -83,28 +87,28 @@ internal static class LexicalTerms
         "必要", "可能", "具体的", "簡単", "説明", "一番", "以上", "以下",
     ];
 
-    private static void AddWord(ReadOnlySpan<char> word, List<LexicalTerm> terms)
+    private static void AddWord(ReadOnlySpan<char> word, int offset, List<LexicalTerm> terms)
     {
         if (StopWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word)) return;
         var stem = Stem(word);
-        terms.Add(new LexicalTerm(Hash(Kind.Word, stem), 1f));
-        if (stem.Length > PrefixLength + 1) terms.Add(new LexicalTerm(Hash(Kind.Prefix, stem[..PrefixLength]), PrefixWeight));
+        terms.Add(new LexicalTerm(Hash(Kind.Word, stem), 1f, offset, word.Length));
+        if (stem.Length > PrefixLength + 1) terms.Add(new LexicalTerm(Hash(Kind.Prefix, stem[..PrefixLength]), PrefixWeight, offset, word.Length));
     }
 
-    private static void AddCharacterGrams(ReadOnlySpan<char> run, List<LexicalTerm> terms)
+    private static void AddCharacterGrams(ReadOnlySpan<char> run, int offset, List<LexicalTerm> terms)
     {
         var katakanaWordLength = 0; // of the katakana word the position is in (or last passed)
         for (var i = 0; i < run.Length; i++)
         {
-            if (QueryText.IsKanji(run[i])) terms.Add(new LexicalTerm(Hash(Kind.Unigram, run.Slice(i, 1)), KanjiUnigramWeight));
-            if (Kana.IsKatakana(run[i]) && (i == 0 || !Kana.IsKatakana(run[i - 1]))) katakanaWordLength = AddKatakanaWord(run[i..], terms);
+            if (QueryText.IsKanji(run[i])) terms.Add(new LexicalTerm(Hash(Kind.Unigram, run.Slice(i, 1)), KanjiUnigramWeight, offset + i, 1));
+            if (Kana.IsKatakana(run[i]) && (i == 0 || !Kana.IsKatakana(run[i - 1]))) katakanaWordLength = AddKatakanaWord(run[i..], offset + i, terms);
             var insideOneLoanword = katakanaWordLength < CompoundLoanwordLength;
             for (var length = 2; length <= 3 && i + length <= run.Length; length++)
             {
                 var gram = run.Slice(i, length);
                 var katakanaOnly = IsKatakanaOnly(gram);
                 if (!CarriesContent(gram) || insideOneLoanword && katakanaOnly) continue;
-                terms.Add(new LexicalTerm(Hash(length == 2 ? Kind.Bigram : Kind.Trigram, gram), katakanaOnly ? KatakanaGramWeight : 1f));
+                terms.Add(new LexicalTerm(Hash(length == 2 ? Kind.Bigram : Kind.Trigram, gram), katakanaOnly ? KatakanaGramWeight : 1f, offset + i, length, HasHiragana(gram)));
             }
         }
     }
@@ -114,12 +118,21 @@ internal static class LexicalTerms
     /// and ストレス, no longer meet on a shared bigram as strongly as on a shared word. The grams inside a long one still
     /// count, less, so that インデックスファンド meets アクティブファンド. Returns the run's length.
     /// </summary>
-    private static int AddKatakanaWord(ReadOnlySpan<char> text, List<LexicalTerm> terms)
+    private static int AddKatakanaWord(ReadOnlySpan<char> text, int offset, List<LexicalTerm> terms)
     {
         var length = 0;
         while (length < text.Length && Kana.IsKatakana(text[length])) length++;
-        if (length >= 2) terms.Add(new LexicalTerm(Hash(Kind.Katakana, text[..length]), 1f));
+        if (length >= 2) terms.Add(new LexicalTerm(Hash(Kind.Katakana, text[..length]), 1f, offset, length));
         return length;
+    }
+
+    private static bool HasHiragana(ReadOnlySpan<char> gram)
+    {
+        foreach (var c in gram)
+        {
+            if (Kana.IsHiragana(c)) return true;
+        }
+        return false;
     }
 
     private static bool IsKatakanaOnly(ReadOnlySpan<char> gram)

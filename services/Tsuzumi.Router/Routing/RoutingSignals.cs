@@ -74,6 +74,18 @@ public sealed record RoutingTuning
     /// </summary>
     public double FallbackMargin { get; init; }
 
+    /// <summary>
+    /// How much the leading specialist's evidence in one lone word counts when the fallback explains the rest of the
+    /// query (see <see cref="LoneWordShare"/>, <see cref="LoneWordContext"/>); 1 turns the rule off.
+    /// </summary>
+    public double LoneWordWeight { get; init; } = 0.5;
+
+    /// <summary>A specialist's evidence rests on one word when its other words weigh at most this share of that word.</summary>
+    public double LoneWordShare { get; init; } = 0.5;
+
+    /// <summary>The fallback's evidence outside that word must reach at least this share of the word's (and exceed the specialist's other words).</summary>
+    public double LoneWordContext { get; init; } = 0.3;
+
     /// <summary>Characters of a query the router looks at; the rest of a long prompt rarely changes the domain.</summary>
     public int MaxQueryCharacters { get; init; } = 1000;
 }

@@ -248,6 +248,50 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.False(now.FellBack, string.Join(' ', now.Candidates));
     }
 
+    // General questions that share one word with a domain (借りたい with loans, 子ども with children's health) while
+    // general's own words explain the rest: without the lone-word rule the shared word wins them for the domain.
+    [Theory]
+    [InlineData("手を借りたいほど忙しい、ということわざ", "finance")]
+    [InlineData("子ども向けの科学の本", "medical")]
+    public void A_general_question_sharing_one_word_with_a_domain_goes_to_general(string query, string sharedWith)
+    {
+        using var withoutRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { LoneWordWeight = 1 });
+
+        var before = withoutRule.Route(query, "public");
+        var now = fixture.Router.Route(query, "public");
+
+        Assert.Equal(sharedWith, before.Chosen[0]);
+        Assert.Equal(["general"], now.Chosen);
+    }
+
+    // Keyword-only questions: one word (or two) is all the evidence there is, and general knows nothing else in the
+    // query, so the rule leaves them exactly as they were.
+    [Theory]
+    [InlineData("NISA 上限", "public", "finance")]
+    [InlineData("ｲﾝﾌﾙ", "public", "medical")]
+    [InlineData("VPN", "acme", "org-acme")]
+    public void A_keyword_only_question_keeps_its_specialist_and_its_score(string query, string tenant, string expected)
+    {
+        using var withoutRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { LoneWordWeight = 1 });
+
+        var now = fixture.Router.Route(query, tenant);
+
+        Assert.Equal(expected, now.Chosen[0]);
+        Assert.False(now.FellBack, string.Join(' ', now.Candidates));
+        Assert.Equal(withoutRule.Route(query, tenant).Candidates, now.Candidates);
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    public void A_lone_word_weight_outside_zero_to_one_is_refused_at_startup(double weight)
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { LoneWordWeight = weight }));
+
+        Assert.Contains("lone-word", error.Message);
+    }
+
     [Theory]
     [InlineData(-0.1)]
     [InlineData(1.5)]

@@ -93,8 +93,8 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     }
 
     // Floors a few queries below what the router achieves now (100 %, 100 %, 98.0 %, 98.3 %, 98.4 %, 95.2 %, 99.1 % top-1
-    // since round 7; docs/routing.md), so a regression fails the test; they are guards, never tuning targets. Every set
-    // here has been tuned on (routing-heldout-7 since round 7).
+    // since round 7, and 94.8 % on routing-heldout-8, run blind once after round 7; docs/routing.md), so a regression
+    // fails the test; they are guards, never tuning targets. Every set here but the eighth has been tuned on.
     [Theory]
     [InlineData("routing-heldout.jsonl", 0.95)]
     [InlineData("routing-heldout-2.jsonl", 0.94)]
@@ -103,6 +103,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [InlineData("routing-heldout-5.jsonl", 0.95)]
     [InlineData("routing-heldout-6.jsonl", 0.93)]
     [InlineData("routing-heldout-7.jsonl", 0.96)]
+    [InlineData("routing-heldout-8.jsonl", 0.93)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));

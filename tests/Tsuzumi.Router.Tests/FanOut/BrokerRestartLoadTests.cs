@@ -53,7 +53,7 @@ public sealed class BrokerRestartLoadTests(RabbitMqFixture broker) : IClassFixtu
             .Play("medical", new SpecialistScript { Delay = TimeSpan.FromMilliseconds(20) });
         await using var host = await RouterTestHost.StartAsync(specialists, broker.AmqpUri);
         var load = Stopwatch.StartNew();
-        var endpoints = new EndpointReadiness(load);
+        var endpoints = new ReceiveEndpointReadiness(load);
         using var observing = host.Services.GetRequiredService<IBusControl>().ConnectReceiveEndpointObserver(endpoints);
         var outcomes = new ConcurrentQueue<(TimeSpan At, string Outcome)>();
         // Ticks on the load clock, long.MaxValue until known; read by the clients while the test thread writes.
@@ -124,30 +124,5 @@ public sealed class BrokerRestartLoadTests(RabbitMqFixture broker) : IClassFixtu
         {
             return "lost";
         }
-    }
-
-    /// <summary>When each receive endpoint of the bus last became ready (connected and consuming), on the test's clock.</summary>
-    private sealed class EndpointReadiness(Stopwatch clock) : IReceiveEndpointObserver
-    {
-        private readonly ConcurrentDictionary<string, TimeSpan> lastReady = new();
-
-        public string DescribeReadyAfter(TimeSpan since)
-        {
-            var after = lastReady.Where(e => e.Value > since).OrderBy(e => e.Value)
-                .Select(e => $"{(e.Value - since).TotalSeconds:0.0} s ({e.Key})").ToList();
-            return after.Count == 0 ? "none" : string.Join(", ", after);
-        }
-
-        public Task Ready(ReceiveEndpointReady ready)
-        {
-            lastReady[ready.InputAddress.AbsolutePath.Trim('/')] = clock.Elapsed;
-            return Task.CompletedTask;
-        }
-
-        public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
-
-        public Task Completed(ReceiveEndpointCompleted completed) => Task.CompletedTask;
-
-        public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
     }
 }

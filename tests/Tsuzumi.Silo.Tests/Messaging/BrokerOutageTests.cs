@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -40,7 +39,7 @@ public sealed class BrokerOutageTests(SpecialistClusterFixture cluster, RabbitMq
         try
         {
             var clock = Stopwatch.StartNew();
-            var endpoints = new EndpointReadiness(clock);
+            var endpoints = new ReceiveEndpointReadiness(clock);
             using var observing = host.Services.GetRequiredService<IBusControl>().ConnectReceiveEndpointObserver(endpoints);
             var clients = host.Services.GetRequiredService<IClientFactory>();
             Assert.Equal("answered", await AskAsync(clients, TimeSpan.FromSeconds(60)));
@@ -93,32 +92,5 @@ public sealed class BrokerOutageTests(SpecialistClusterFixture cluster, RabbitMq
         {
             return error.GetType().Name;
         }
-    }
-
-    /// <summary>When each receive endpoint of the bus last became ready (connected and consuming), on the test's clock.</summary>
-    private sealed class EndpointReadiness(Stopwatch clock) : IReceiveEndpointObserver
-    {
-        private readonly ConcurrentDictionary<string, TimeSpan> lastReady = new();
-
-        public bool ReadyAfter(TimeSpan since, string queue) => lastReady.TryGetValue(queue, out var at) && at > since;
-
-        public string DescribeReadyAfter(TimeSpan since)
-        {
-            var after = lastReady.Where(e => e.Value > since).OrderBy(e => e.Value)
-                .Select(e => $"{(e.Value - since).TotalSeconds:0.0} s ({e.Key})").ToList();
-            return after.Count == 0 ? "none" : string.Join(", ", after);
-        }
-
-        public Task Ready(ReceiveEndpointReady ready)
-        {
-            lastReady[ready.InputAddress.AbsolutePath.Trim('/')] = clock.Elapsed;
-            return Task.CompletedTask;
-        }
-
-        public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
-
-        public Task Completed(ReceiveEndpointCompleted completed) => Task.CompletedTask;
-
-        public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
     }
 }

@@ -161,6 +161,10 @@ public static partial class CatalogLoader
         if (vocabulary.Any(string.IsNullOrWhiteSpace)) throw new InvalidDataException("vocabulary must not contain empty terms");
         if (vocabulary.GroupBy(term => term.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(group => group.Count() > 1) is { } repeated)
             throw new InvalidDataException($"vocabulary lists '{repeated.Key}' more than once");
+        var embeddingExamples = specialist.EmbeddingExamples ?? [];
+        if (embeddingExamples.Any(string.IsNullOrWhiteSpace)) throw new InvalidDataException("embeddingExamples must not contain empty questions");
+        if (embeddingExamples.Concat(specialist.Examples).GroupBy(text => text.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(group => group.Count() > 1) is { } repeatedExample)
+            throw new InvalidDataException($"'{repeatedExample.Key}' is listed more than once in examples and embeddingExamples");
         if (baseModels.All(model => model.Id != specialist.BaseModel))
             throw new InvalidDataException($"baseModel '{specialist.BaseModel}' is not a usable base model of this catalog");
         if (specialist.Tenants is null || specialist.Tenants.Count == 0 || specialist.Tenants.Any(string.IsNullOrWhiteSpace))
@@ -190,6 +194,7 @@ public static partial class CatalogLoader
             Adapters = adapters,
             Generation = generation,
             Vocabulary = vocabulary,
+            EmbeddingExamples = embeddingExamples,
         };
     }
 

@@ -54,6 +54,13 @@ public sealed record SpecialistDefinition(
     /// </summary>
     public IReadOnlyList<string> Vocabulary { get; init; } = [];
 
+    /// <summary>
+    /// More questions the specialist answers, for the router's embedding side only (the mirror of <see cref="Vocabulary"/>):
+    /// they give the embedding near neighbours across many topics without adding their everyday question words (how long,
+    /// what's the difference, 違う, コツ) to the lexical evidence, where they would outweigh a domain's keywords. Optional.
+    /// </summary>
+    public IReadOnlyList<string> EmbeddingExamples { get; init; } = [];
+
     /// <summary>Route score this specialist needs to be chosen; null uses the catalog's default.</summary>
     public double? RouteThreshold { get; init; }
 

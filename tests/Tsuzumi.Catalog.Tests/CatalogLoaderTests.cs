@@ -14,7 +14,7 @@ public sealed class CatalogLoaderTests : IDisposable
         var path = folder.Write(CatalogFolder.Catalog(
             CatalogFolder.Specialist("general"),
             CatalogFolder.Specialist("finance", adapters: """[{"path": "adapters/finance", "weight": 0.7}]""",
-                extra: """, "generation": {"maxTokens": 32, "stop": ["\nQ:"]}, "routeThreshold": 0.5, "vocabulary": ["dividend", "配当"]""")));
+                extra: """, "generation": {"maxTokens": 32, "stop": ["\nQ:"]}, "routeThreshold": 0.5, "vocabulary": ["dividend", "配当"], "embeddingExamples": ["How do I read a payslip?"]""")));
 
         var result = CatalogLoader.Load(path);
 
@@ -27,6 +27,8 @@ public sealed class CatalogLoaderTests : IDisposable
         Assert.Equal(0.5, finance.RouteThreshold);
         Assert.Equal(["dividend", "配当"], finance.Vocabulary);
         Assert.Empty(result.Catalog.FindSpecialist("general")!.Vocabulary);
+        Assert.Equal(["How do I read a payslip?"], finance.EmbeddingExamples);
+        Assert.Empty(result.Catalog.FindSpecialist("general")!.EmbeddingExamples);
         Assert.Equal(128, result.Catalog.FindSpecialist("general")!.Generation.MaxTokens);
         Assert.Equal(Path.Combine(folder.Root, "models", "base"), result.Catalog.FindBaseModel("base")!.Path);
     }
@@ -59,6 +61,8 @@ public sealed class CatalogLoaderTests : IDisposable
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "vocabulary": ["rash", " "], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "vocabulary must not contain empty terms")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "vocabulary": ["Rash", "itch", "rash "], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "'rash' more than once")]
     [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "vocabulary": "rash", "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "vocabulary")]
+    [InlineData("""{"id": "x", "description": "d", "examples": ["e"], "embeddingExamples": ["f", ""], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "embeddingExamples must not contain empty questions")]
+    [InlineData("""{"id": "x", "description": "d", "examples": ["Why is the sky blue?"], "embeddingExamples": ["why is the sky blue? "], "baseModel": "base", "adapters": [], "systemPrompt": "", "tenants": ["*"]}""", "more than once in examples and embeddingExamples")]
     public void An_invalid_specialist_is_left_out_with_its_reason_and_the_rest_serve_on(string entry, string reasonMentions)
     {
         var path = folder.Write(CatalogFolder.Catalog(CatalogFolder.Specialist("general"), entry));

@@ -32,7 +32,7 @@ internal sealed class RoutingIndex
 
     public LexicalIndex Lexical { get; }
 
-    /// <summary>Per specialist, the unit vectors of its description and examples (empty when embeddings are off).</summary>
+    /// <summary>Per specialist, the unit vectors of its description, examples and embedding-only examples (empty when embeddings are off).</summary>
     public float[][][] Embeddings { get; }
 
     /// <summary>Vectors by source text, so the next catalog version re-embeds only what changed.</summary>
@@ -40,10 +40,12 @@ internal sealed class RoutingIndex
 
     public static RoutingIndex Build(ConstellationCatalog catalog, ISentenceEmbedder? embedder, RoutingIndex? previous)
     {
-        var texts = catalog.Specialists.Select(specialist => (IReadOnlyList<string>)[specialist.Description, .. specialist.Examples]).ToArray();
+        var lexicalTexts = catalog.Specialists.Select(specialist => (IReadOnlyList<string>)[specialist.Description, .. specialist.Examples]).ToArray();
         var lexical = new LexicalIndex(catalog.Specialists
-            .Select((specialist, i) => (IReadOnlyList<string>)[.. texts[i].Select(QueryText.Normalize), .. VocabularyTexts(specialist)])
+            .Select((specialist, i) => (IReadOnlyList<string>)[.. lexicalTexts[i].Select(QueryText.Normalize), .. VocabularyTexts(specialist)])
             .ToArray());
+        // Embedded: the description, the examples and the embedding-only examples (never in the lexical document).
+        var texts = catalog.Specialists.Select((specialist, i) => (IReadOnlyList<string>)[.. lexicalTexts[i], .. specialist.EmbeddingExamples]).ToArray();
         var known = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (embedder is not null)
         {

@@ -46,12 +46,13 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.Equal(["general"], decision.Chosen);
     }
 
-    // Since general has its own vocabulary (JavaScript, 餃子…) many such questions reach it on merit; one that no
-    // specialist, general included, knows well enough still reaches it as the fallback.
+    // Since general has its own vocabulary (JavaScript, 餃子…) and everyday questions to embed (round 8: a crispy pizza
+    // crust now reaches it on merit), most such questions reach it on merit; one that no specialist, general included,
+    // knows well enough still reaches it as the fallback.
     [Fact]
     public void A_question_nothing_fits_falls_back_to_general()
     {
-        var decision = fixture.Router.Route("How do I make a crispy pizza crust?", "acme");
+        var decision = fixture.Router.Route("qwerty asdf zxcv", "acme");
 
         Assert.Equal(["general"], decision.Chosen);
         Assert.True(decision.FellBack, string.Join(' ', decision.Candidates));
@@ -226,6 +227,51 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.NotEqual(expected, plain.Route(query, tenant).Chosen.FirstOrDefault());
         Assert.Equal(expected, withVocabulary.Route(query, tenant).Chosen[0]);
     }
+
+    // General questions that use a domain's word in another sense (a saying with "feeds", Monopoly's bank): with only
+    // general's few dozen examples MiniLM's nearest neighbour was the domain's; general's embedding-only examples cover
+    // everyday topics (games, idioms, cooking…), so general now has a neighbour of its own.
+    [Theory]
+    [InlineData("what's the origin of the saying 'bite the hand that feeds you'", "medical")]
+    [InlineData("in monopoly can you borrow money from the bank", "finance")]
+    public void A_general_question_using_a_domain_word_in_another_sense_finds_a_neighbour_among_general_s_embedding_examples(string query, string sharedWith)
+    {
+        using var withoutThem = new HybridSpecialistRouter(new StaticCatalogSource(WithoutEmbeddingExamples()), fixture.Embedder);
+
+        var before = withoutThem.Route(query, "public");
+        var now = fixture.Router.Route(query, "public");
+
+        Assert.Equal(sharedWith, before.Chosen[0]);
+        Assert.Equal(["general"], now.Chosen);
+    }
+
+    // Embedding-only examples are embedded once per catalog version and never enter the lexical side: a keyword question of
+    // a domain keeps its specialist with exactly the score it had, whatever general's embedding examples say.
+    [Theory]
+    [InlineData("ibuprofen dose for a headache", "public", "medical")]
+    [InlineData("roth ira limit", "public", "finance")]
+    [InlineData("住宅ローン 繰り上げ返済", "public", "finance")]
+    [InlineData("花粉症の薬", "public", "medical")]
+    public void Embedding_examples_are_embedded_but_leave_a_domain_s_keyword_question_and_its_score_as_they_were(string query, string tenant, string expected)
+    {
+        var counting = new CountingEmbedder(fixture.Embedder);
+        using var withoutThem = new HybridSpecialistRouter(new StaticCatalogSource(WithoutEmbeddingExamples()), counting);
+        var embeddedWithout = counting.Sentences;
+        using var withThem = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), counting);
+
+        var general = fixture.Catalog.FindSpecialist("general")!;
+        Assert.True(general.EmbeddingExamples.Count >= 150, $"{general.EmbeddingExamples.Count} embedding examples");
+        Assert.Equal(embeddedWithout + general.EmbeddingExamples.Count, counting.Sentences - embeddedWithout);
+        var now = withThem.Route(query, tenant);
+        Assert.Equal(expected, now.Chosen[0]);
+        Assert.Equal(withoutThem.Route(query, tenant).Candidates.Single(candidate => candidate.Id == expected), now.Candidates.Single(candidate => candidate.Id == expected));
+    }
+
+    private ConstellationCatalog WithoutEmbeddingExamples() => fixture.Catalog with
+    {
+        Specialists = [.. fixture.Catalog.Specialists.Select(specialist => specialist with { EmbeddingExamples = [] })],
+        Version = "without-embedding-examples",
+    };
 
     // English questions made of a specialist's own words, which MiniLM places far from every example: with the embedding
     // fixed at 0.8 of the score they fall just under the threshold and go to general; strong lexical evidence now

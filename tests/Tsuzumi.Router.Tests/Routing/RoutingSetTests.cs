@@ -21,7 +21,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [Fact]
     public void No_query_repeats_a_catalog_example_or_a_query_of_another_set()
     {
-        var catalogExamples = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples).Select(Comparable).ToHashSet();
+        var catalogExamples = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples)).Select(Comparable).ToHashSet();
         var seen = new Dictionary<string, string>();
         foreach (var file in AllSets)
         {
@@ -42,7 +42,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [Fact]
     public void Blind_set_4_repeats_no_more_than_the_five_queries_it_was_committed_with()
     {
-        var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples)
+        var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples))
             .Concat(AllSets.SelectMany(file => RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Select(item => item.Query)))
             .Select(Comparable).ToHashSet();
 
@@ -62,7 +62,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     public void A_blind_set_repeats_no_catalog_example_no_query_of_an_earlier_set_and_none_of_its_own(string set)
     {
         string[] inOrder = [.. AllSets, "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl", "routing-heldout-8.jsonl"];
-        var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples)
+        var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples))
             .Concat(inOrder.TakeWhile(file => file != set).SelectMany(file => RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Select(item => item.Query)))
             .Select(Comparable).ToHashSet();
 
@@ -92,18 +92,19 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.True(slices.Single(slice => slice.Lang == lang).Top1Accuracy >= 0.9, $"{lang} top-1 below 90%\n{report}");
     }
 
-    // Floors a few queries below what the router achieves now (100 %, 100 %, 98.0 %, 98.3 %, 98.4 %, 95.2 %, 99.1 % top-1
-    // since round 7, and 94.8 % on routing-heldout-8, run blind once after round 7; docs/routing.md), so a regression
-    // fails the test; they are guards, never tuning targets. Every set here but the eighth has been tuned on.
+    // Floors a few queries below what the router achieves now (100 %, 100 %, 98.0 %, 99.2 %, 98.4 %, 96.0 %, 98.2 %, 95.6 %
+    // top-1 since round 8; docs/routing.md), so a regression fails the test; they are guards, never tuning targets. Every
+    // set here has been tuned on (routing-heldout-7 since round 7; routing-heldout-8, run blind once after round 7 at
+    // 94.8 %, since round 8).
     [Theory]
     [InlineData("routing-heldout.jsonl", 0.95)]
     [InlineData("routing-heldout-2.jsonl", 0.94)]
     [InlineData("routing-heldout-3.jsonl", 0.94)]
     [InlineData("routing-heldout-4.jsonl", 0.95)]
     [InlineData("routing-heldout-5.jsonl", 0.95)]
-    [InlineData("routing-heldout-6.jsonl", 0.93)]
+    [InlineData("routing-heldout-6.jsonl", 0.94)]
     [InlineData("routing-heldout-7.jsonl", 0.96)]
-    [InlineData("routing-heldout-8.jsonl", 0.93)]
+    [InlineData("routing-heldout-8.jsonl", 0.94)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));

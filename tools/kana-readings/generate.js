@@ -36,7 +36,10 @@ const vocabulary = catalog.specialists.flatMap(specialist => specialist.vocabula
 const minimumVocabularyReading = 3;
 const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', 'しょう', 'つまり', 'かずらね', 'かよいちょう', 'やいと', 'やまい',
   'かくし', 'かのう', 'ようそ', 'かてい', 'じゅう', 'にょう', 'りょう', 'ぐあい', 'づまり', 'おかし', 'かんじ', 'ようじ', 'いどう', 'ひろう',
-  'ふよう', 'しぼう', 'せいり', 'おかん', 'しよう']);
+  'ふよう', 'しぼう', 'せいり', 'おかん', 'しよう',
+  // round 9 (general's everyday nouns): readings that are other everyday words or sit inside them, or that would displace a reading the examples give
+  'えいせい', 'きかん', 'ほうき', 'やかん', 'かんそう', 'けいこう', 'かしつ', 'とうじ', 'さんか', 'しゅん', 'しょく', 'すいじゃく', 'ひょう',
+  'ようし', 'ようき', 'ふくし', 'ふごう', 'ひしお', 'まこと', 'こうこう', 'かめい', 'かなぼし', 'はちす', 'づけい', 'あらい']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)

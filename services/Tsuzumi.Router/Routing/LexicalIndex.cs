@@ -82,18 +82,21 @@ internal sealed class LexicalIndex
     private void Score(List<LexicalTerm> queryTerms, int rival, double unknownTermWeight, double priorEvidence, Span<double> scores)
     {
         scores.Clear();
+        var count = queryTerms.Count;
+        Span<bool> repeats = count <= 256 ? stackalloc bool[count] : new bool[count];
+        MarkRepeats(queryTerms, repeats);
         var attainable = 0.0;
-        for (var i = 0; i < queryTerms.Count; i++)
+        for (var i = 0; i < count; i++)
         {
             var term = queryTerms[i];
-            if (IsRepeat(queryTerms, i)) continue;
+            if (repeats[i]) continue;
             if (!terms.TryGetValue(term.Key, out var entry))
             {
                 attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
                 continue;
             }
             attainable += entry.Idf * term.Weight * (K1 + 1);
-            if (rival >= 0 && Lists(entry.Postings, rival)) continue;
+            if (rival >= 0 && SaturationIn(entry.Postings, rival) > 0) continue;
             foreach (var posting in entry.Postings) scores[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
         }
         // The prior keeps a query with one or two known words (the rest unknown to every specialist) from looking
@@ -169,7 +172,7 @@ internal sealed class LexicalIndex
 
     /// <summary>
     /// Marks every term whose key came earlier in the query, in O(n log n): a long prompt has thousands of terms, where
-    /// the backwards scan of <see cref="IsRepeat"/> would cost more than the rest of the decision's lexical work.
+    /// a backwards scan per term would cost more than the rest of the decision's lexical work.
     /// </summary>
     private static void MarkRepeats(List<LexicalTerm> queryTerms, Span<bool> repeats)
     {
@@ -188,6 +191,8 @@ internal sealed class LexicalIndex
         }
     }
 
+    // A loop, not Array.Find: a lambda capturing the document would allocate on every scoring call of the hot path.
+    // Every posting's saturation is positive, so 0 means the document does not list the term.
     private static double SaturationIn(Posting[] postings, int document)
     {
         foreach (var posting in postings)
@@ -195,27 +200,6 @@ internal sealed class LexicalIndex
             if (posting.Document == document) return posting.Saturation;
         }
         return 0;
-    }
-
-    // A loop, not Array.Exists: a lambda capturing the rival would allocate on every scoring call of the hot path.
-    private static bool Lists(Posting[] postings, int document)
-    {
-        foreach (var posting in postings)
-        {
-            if (posting.Document == document) return true;
-        }
-        return false;
-    }
-
-    // Query terms are few (tens), so a backwards scan beats a hash set allocated per query.
-    private static bool IsRepeat(List<LexicalTerm> queryTerms, int index)
-    {
-        var key = queryTerms[index].Key;
-        for (var j = 0; j < index; j++)
-        {
-            if (queryTerms[j].Key == key) return true;
-        }
-        return false;
     }
 
     private static double Idf(int texts, int containing) => Math.Log(1 + (texts - containing + 0.5) / (containing + 0.5));

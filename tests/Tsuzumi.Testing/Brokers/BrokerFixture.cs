@@ -123,11 +123,7 @@ public abstract class BrokerFixture<TLocalServer, TContainer, TEndpoint> : IAsyn
     }
 
     /// <summary>Stops and starts the broker; a local server keeps its ports (and, for RabbitMQ, its data directory).</summary>
-    public async Task RestartAsync(CancellationToken cancellationToken = default)
-    {
-        await StopAsync();
-        await StartAsync(cancellationToken);
-    }
+    public Task RestartAsync(CancellationToken cancellationToken = default) => RestartAsync(TimeSpan.Zero, cancellationToken);
 
     /// <summary>
     /// Stops the broker, keeps it down for <paramref name="downFor"/> once it has stopped (a long outage, as when a
@@ -137,7 +133,7 @@ public abstract class BrokerFixture<TLocalServer, TContainer, TEndpoint> : IAsyn
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(downFor, TimeSpan.Zero);
         await StopAsync();
-        await Task.Delay(downFor, cancellationToken);
+        if (downFor > TimeSpan.Zero) await Task.Delay(downFor, cancellationToken);
         await StartAsync(cancellationToken);
     }
 

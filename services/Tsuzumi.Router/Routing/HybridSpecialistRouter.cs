@@ -30,6 +30,8 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (this.tuning.LexicalSaturation is not (> 0 and <= 1)) throw new ArgumentException("lexical saturation must be in (0, 1]", nameof(tuning));
         if (this.tuning.EmbeddingWeightStrongLexical is not (>= 0 and <= 1)) throw new ArgumentException("the strong-lexical embedding weight must be in [0, 1]", nameof(tuning));
         if (this.tuning.LoneWordWeight is not (>= 0 and <= 1)) throw new ArgumentException("the lone-word weight must be in [0, 1]", nameof(tuning));
+        if (this.tuning.MentionedWeight is not (>= 0 and <= 1)) throw new ArgumentException("the mentioned-phrase weight must be in [0, 1]", nameof(tuning));
+        if (this.tuning.MentionedCoverage is not (>= 0 and <= 1)) throw new ArgumentException("the mentioned-phrase coverage must be in [0, 1]", nameof(tuning));
         if (this.tuning.LoneWordShare < 0 || this.tuning.LoneWordContext < 0) throw new ArgumentException("the lone-word share and context must not be negative", nameof(tuning));
         this.embedder = this.tuning.Signals == RoutingSignals.LexicalOnly ? null : embedder;
         index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null);
@@ -61,8 +63,9 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         terms.Clear();
         if (embeddingWeight < 1)
         {
-            LexicalTerms.Extract(normalized, terms);
+            var rewritten = LexicalTerms.Extract(normalized, terms);
             current.Lexical.Score(terms, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, rawLexical);
+            DiscountMentionedPhrases(current, rewritten, terms, rawLexical);
             for (var i = 0; i < count; i++) lexical[i] = Math.Min(1, rawLexical[i] / tuning.LexicalSaturation);
         }
         if (embeddingWeight > 0 && embedder is not null) ScoreEmbeddings(current, normalized, japanese, semantic);
@@ -97,6 +100,32 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
             for (var i = 0; i < count; i++) beyondLeader[i] = Math.Min(1, beyondLeader[i] / tuning.LexicalSaturation);
         }
         return Decide(current, scores, rankedIndices, beyondLeader, tenant);
+    }
+
+    /// <summary>
+    /// A phrase the query asks about (「猫の手も借りたい」ってどういう意味, what does 'break a leg' mean) is mentioned, not
+    /// used: a specialist's evidence inside it counts at <see cref="RoutingTuning.MentionedWeight"/> unless its terms cover
+    /// most of the phrase (a quoted domain term: 「有給休暇」とは, 'APR'). The fallback keeps its evidence: asking what a
+    /// saying means is its kind of question.
+    /// </summary>
+    private void DiscountMentionedPhrases(RoutingIndex current, string rewritten, List<LexicalTerm> terms, Span<double> rawLexical)
+    {
+        if (tuning.MentionedWeight >= 1) return;
+        Span<(int Start, int End)> spans = stackalloc (int, int)[4];
+        var found = MentionedPhrase.FindQuoted(rewritten, spans);
+        if (found == 0) return;
+        Span<double> mentioned = rawLexical.Length <= 64 ? stackalloc double[rawLexical.Length] : new double[rawLexical.Length];
+        mentioned.Clear();
+        foreach (var (start, end) in spans[..found])
+        {
+            var letters = MentionedPhrase.Letters(rewritten.AsSpan(start, end - start));
+            if (letters < tuning.MentionedMinimumLetters || !MentionedPhrase.AsksAbout(rewritten, start, end)) continue;
+            current.Lexical.MentionedEvidence(terms, start, end, letters, tuning.UnknownTermWeight, tuning.LexicalPriorEvidence, tuning.MentionedCoverage, mentioned);
+        }
+        for (var i = 0; i < rawLexical.Length; i++)
+        {
+            if (i != current.FallbackIndex) rawLexical[i] = Math.Max(0, rawLexical[i] - (1 - tuning.MentionedWeight) * mentioned[i]);
+        }
     }
 
     /// <summary>

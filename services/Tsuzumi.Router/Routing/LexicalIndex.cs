@@ -171,6 +171,62 @@ internal sealed class LexicalIndex
     }
 
     /// <summary>
+    /// Adds to <paramref name="mentioned"/>, per document, the part of its score (on the scale of
+    /// <see cref="Score(List{LexicalTerm}, double, double, Span{double})"/>) that rests on terms inside the phrase
+    /// [<paramref name="start"/>, <paramref name="end"/>) — but only for a document whose terms cover at most
+    /// <paramref name="coverage"/> of the phrase's <paramref name="letters"/>. A quoted domain term (「有給休暇」, 'APR')
+    /// is covered by its domain and keeps its evidence; an idiom that merely contains a domain's word (「猫の手も借りたい」:
+    /// finance covers 借り) does not. Kanji unigrams do not count as cover: 人 or 生 is known everywhere.
+    /// </summary>
+    public void MentionedEvidence(List<LexicalTerm> queryTerms, int start, int end, int letters, double unknownTermWeight, double priorEvidence,
+        double coverage, Span<double> mentioned)
+    {
+        var count = queryTerms.Count;
+        var documents = mentioned.Length;
+        var length = end - start;
+        Span<bool> repeats = count <= 256 ? stackalloc bool[count] : new bool[count];
+        Span<double> inside = documents <= 64 ? stackalloc double[documents] : new double[documents];
+        Span<bool> covered = documents * length <= 1024 ? stackalloc bool[documents * length] : new bool[documents * length];
+        inside.Clear();
+        covered.Clear();
+        MarkRepeats(queryTerms, repeats);
+        var attainable = 0.0;
+        for (var i = 0; i < count; i++)
+        {
+            var term = queryTerms[i];
+            var known = terms.TryGetValue(term.Key, out var entry);
+            if (!repeats[i]) attainable += (known ? entry!.Idf : unknownTermWeight * unknownTermIdf) * term.Weight * (K1 + 1);
+            if (!known || term.Start < start || term.Start + term.Length > end) continue;
+            foreach (var posting in entry!.Postings)
+            {
+                if (!repeats[i]) inside[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
+                if (IsKanjiUnigram(term)) continue;
+                covered.Slice(posting.Document * length + term.Start - start, term.Length).Fill(true);
+            }
+        }
+        var denominator = attainable + priorEvidence * (K1 + 1);
+        if (denominator <= 0 || letters <= 0) return;
+        for (var document = 0; document < documents; document++)
+        {
+            if (inside[document] <= 0 || CountTrue(covered.Slice(document * length, length)) > coverage * letters) continue;
+            mentioned[document] += inside[document] / denominator;
+        }
+    }
+
+    // One character at less than full weight: a kanji unigram (a one-letter English word weighs 1).
+    private static bool IsKanjiUnigram(LexicalTerm term) => term.Length == 1 && term.Weight < 1f;
+
+    private static int CountTrue(ReadOnlySpan<bool> flags)
+    {
+        var count = 0;
+        foreach (var flag in flags)
+        {
+            if (flag) count++;
+        }
+        return count;
+    }
+
+    /// <summary>
     /// Marks every term whose key came earlier in the query, in O(n log n): a long prompt has thousands of terms, where
     /// a backwards scan per term would cost more than the rest of the decision's lexical work.
     /// </summary>

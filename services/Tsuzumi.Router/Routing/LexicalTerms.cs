@@ -29,11 +29,13 @@ internal static class LexicalTerms
 
     /// <summary>
     /// Appends the terms of <paramref name="normalizedText"/> (see <see cref="QueryText.Normalize"/>) to
-    /// <paramref name="terms"/>, after reading kana words as the catalog's kanji (<see cref="KanaReadings"/>).
+    /// <paramref name="terms"/>, after reading kana words as the catalog's kanji (<see cref="KanaReadings"/>), and
+    /// returns that rewritten text: the one the terms' positions refer to.
     /// </summary>
-    public static void Extract(string normalizedText, List<LexicalTerm> terms)
+    public static string Extract(string normalizedText, List<LexicalTerm> terms)
     {
-        ReadOnlySpan<char> normalized = KanaReadings.Rewrite(normalizedText);
+        var rewritten = KanaReadings.Rewrite(normalizedText);
+        ReadOnlySpan<char> normalized = rewritten;
         var start = 0;
         while (start < normalized.Length)
         {
@@ -48,6 +50,7 @@ internal static class LexicalTerms
             }
             start = end;
         }
+        return rewritten;
     }
 
     /// <summary>Splits a Japanese run at request phrases (教えて, 方法, 場合…) and counts the pieces between them.</summary>

@@ -86,6 +86,19 @@ public sealed record RoutingTuning
     /// <summary>The fallback's evidence outside that word must reach at least this share of the word's (and exceed the specialist's other words).</summary>
     public double LoneWordContext { get; init; } = 0.3;
 
+    /// <summary>
+    /// How much a specialist's evidence inside a quoted phrase counts when its terms cover at most
+    /// <see cref="MentionedCoverage"/> of the phrase's letters: the phrase is mentioned (a saying asked about), not
+    /// used. 1 turns the rule off.
+    /// </summary>
+    public double MentionedWeight { get; init; } = 0.25;
+
+    /// <summary>A specialist whose terms cover more than this share of a quoted phrase's letters keeps its evidence there: the phrase is its term.</summary>
+    public double MentionedCoverage { get; init; } = 0.5;
+
+    /// <summary>Quoted phrases shorter than this many letters are terms, not sayings (「株」, 'IT'): never discounted.</summary>
+    public int MentionedMinimumLetters { get; init; } = 4;
+
     /// <summary>Characters of a query the router looks at; the rest of a long prompt rarely changes the domain.</summary>
     public int MaxQueryCharacters { get; init; } = 1000;
 }

@@ -310,6 +310,59 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.Equal(["general"], now.Chosen);
     }
 
+    // A saying asked about is mentioned, not used: the domain word inside it (薬, 金, 借り) does not make the
+    // question the domain's. Without the mentioned-phrase rule each of these goes to that domain.
+    [Theory]
+    [InlineData("「薬も過ぎれば毒となる」の意味", "medical")]
+    [InlineData("「借りてきた猫」ってどういう意味？", "finance")]
+    [InlineData("「良薬は口に苦し」ってどういう意味？", "medical")]
+    [InlineData("「金は天下の回りもの」の意味", "finance")]
+    public void A_saying_asked_about_goes_to_general_though_it_holds_a_domain_word(string query, string domainWord)
+    {
+        using var withoutRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { MentionedWeight = 1 });
+
+        var before = withoutRule.Route(query, "public");
+        var now = fixture.Router.Route(query, "public");
+
+        Assert.Equal(domainWord, before.Chosen[0]);
+        Assert.Equal(["general"], now.Chosen);
+    }
+
+    // A quoted domain term is the domain's own word: its specialist covers the phrase and keeps its evidence.
+    [Theory]
+    [InlineData("「有給休暇」の意味を教えて", "acme", "org-acme")]
+    [InlineData("「確定申告」ってどういう意味？", "public", "finance")]
+    [InlineData("what does 'compound interest' mean", "public", "finance")]
+    public void A_quoted_domain_term_asked_about_keeps_its_specialist(string query, string tenant, string expected)
+    {
+        var decision = fixture.Router.Route(query, tenant);
+
+        Assert.Equal(expected, decision.Chosen[0]);
+        Assert.False(decision.FellBack, string.Join(' ', decision.Candidates));
+    }
+
+    // Quoted words that the question uses, not asks about (a manager's words, a form's title): nothing changes.
+    [Theory]
+    [InlineData("上司に「早く病院に行ってこい」と言われた、熱が38度ある", "acme")]
+    [InlineData("the form is titled 'travel expense reimbursement request', who approves it", "acme")]
+    public void Quoted_words_the_question_uses_keep_their_evidence(string query, string tenant)
+    {
+        using var withoutRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { MentionedWeight = 1 });
+
+        Assert.Equal(withoutRule.Route(query, tenant).Candidates, fixture.Router.Route(query, tenant).Candidates);
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    public void A_mentioned_phrase_weight_outside_zero_to_one_is_refused_at_startup(double weight)
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { MentionedWeight = weight }));
+
+        Assert.Contains("mentioned-phrase", error.Message);
+    }
+
     // Keyword-only questions: one word (or two) is all the evidence there is, and general knows nothing else in the
     // query, so the rule leaves them exactly as they were.
     [Theory]

@@ -230,9 +230,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
 
     // General questions that use a domain's word in another sense (a saying with "feeds", Monopoly's bank): with only
     // general's few dozen examples MiniLM's nearest neighbour was the domain's; general's embedding-only examples cover
-    // everyday topics (games, idioms, cooking…), so general now has a neighbour of its own.
+    // everyday topics (games, idioms, cooking…), so general now has a neighbour of its own. (The saying is unquoted: a
+    // quoted one would also meet the mentioned-phrase rule, which works without the embedding examples.)
     [Theory]
-    [InlineData("what's the origin of the saying 'bite the hand that feeds you'", "medical")]
+    [InlineData("what's the origin of the saying bite the hand that feeds you", "medical")]
     [InlineData("in monopoly can you borrow money from the bank", "finance")]
     public void A_general_question_using_a_domain_word_in_another_sense_finds_a_neighbour_among_general_s_embedding_examples(string query, string sharedWith)
     {

@@ -7,6 +7,7 @@ var root = new RootCommand("tsuzumi bench — speed measurements: the inference 
     DecodeRowsCommand.Create(),
     KernelCommand.Create(),
     LoraCommand.Create(),
+    AdapterLoadCommand.Create(),
     GatewayCommand.Create(),
     ServeCommand.Create(),
     FanoutCommand.Create(),

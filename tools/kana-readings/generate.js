@@ -32,13 +32,18 @@ const texts = catalog.specialists.flatMap(specialist => [specialist.description,
 // Vocabulary lists hundreds of everyday words; a two-letter reading of one of them (かた 肩, はい 肺, しか 歯科) is also
 // an everyday word or particle, so only readings of three letters or more are taken from it, and never a reading the
 // descriptions and examples already give.
-const vocabulary = catalog.specialists.flatMap(specialist => specialist.vocabulary ?? []).map(text => text.normalize('NFKC'));
+// The domains' vocabularies are read before the fallback's: `general`'s everyday nouns add readings, but never take one
+// a domain already spells (人工衛星 must not turn えいせい 衛生 into 衛星, nor ほうき 放棄 into a broom).
+const isFallback = specialist => specialist.id === catalog.routing?.fallback;
+const vocabularyOf = specialists => specialists.flatMap(specialist => specialist.vocabulary ?? []).map(text => text.normalize('NFKC'));
+const domainVocabulary = vocabularyOf(catalog.specialists.filter(specialist => !isFallback(specialist)));
+const fallbackVocabulary = vocabularyOf(catalog.specialists.filter(isFallback));
 const minimumVocabularyReading = 3;
 const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', 'しょう', 'つまり', 'かずらね', 'かよいちょう', 'やいと', 'やまい',
   'かくし', 'かのう', 'ようそ', 'かてい', 'じゅう', 'にょう', 'りょう', 'ぐあい', 'づまり', 'おかし', 'かんじ', 'ようじ', 'いどう', 'ひろう',
   'ふよう', 'しぼう', 'せいり', 'おかん', 'しよう',
-  // round 9 (general's everyday nouns): readings that are other everyday words or sit inside them, or that would displace a reading the examples give
-  'えいせい', 'きかん', 'ほうき', 'やかん', 'かんそう', 'けいこう', 'かしつ', 'とうじ', 'さんか', 'しゅん', 'しょく', 'すいじゃく', 'ひょう',
+  // round 9 (general's everyday nouns): readings that are other everyday words or sit inside them
+  'かんそう', 'けいこう', 'かしつ', 'とうじ', 'さんか', 'しゅん', 'しょく', 'すいじゃく', 'ひょう',
   'ようし', 'ようき', 'ふくし', 'ふごう', 'ひしお', 'まこと', 'こうこう', 'かめい', 'かなぼし', 'はちす', 'づけい', 'あらい']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
@@ -62,13 +67,14 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
     }
   }
   const known = new Set(counts.keys());
+  const readVocabulary = (vocabulary, taken) => {
   for (const text of vocabulary) {
     for (const token of tokenizer.tokenize(text)) {
       if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1)) continue;
       const kanaNoun = kanaOnly(token.surface_form);
       if (!kanaNoun && (!hasKanji(token.surface_form) || !token.reading || token.reading === '*')) continue;
       const reading = toHiragana(kanaNoun ? token.surface_form : token.reading);
-      if (reading.length < minimumVocabularyReading || known.has(reading) || excluded.has(reading) || excludedFromVocabulary.has(reading)) continue;
+      if (reading.length < minimumVocabularyReading || taken.has(reading) || excluded.has(reading) || excludedFromVocabulary.has(reading)) continue;
       if (kanaNoun && isKatakana(token.surface_form) && !loanwordSpelling(reading)) continue;
       const written = kanaNoun ? toKatakana(token.surface_form) : token.surface_form;
       const spellings = counts.get(reading) ?? new Map();
@@ -76,6 +82,9 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
       counts.set(reading, spellings);
     }
   }
+  };
+  readVocabulary(domainVocabulary, known);
+  readVocabulary(fallbackVocabulary, new Set(counts.keys()));
   for (const [reading, written] of corrections) counts.set(reading, new Map([[written, 1]]));
   // One spelling per reading: the one the catalog uses most (かがく → 科学 rather than 化学; both are general).
   const lines = [...counts.entries()]

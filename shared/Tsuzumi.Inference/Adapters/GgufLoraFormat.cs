@@ -3,6 +3,7 @@ using Tsuzumi.Inference.Formats;
 using Tsuzumi.Inference.Formats.Gguf;
 using Tsuzumi.Inference.Formats.Safetensors;
 using Tsuzumi.Inference.Model;
+using Tsuzumi.Inference.Runtime;
 using static TorchSharp.torch;
 
 namespace Tsuzumi.Inference.Adapters;
@@ -46,40 +47,39 @@ public static class GgufLoraFormat
         var modules = PairTensors(file, baseConfig);
         var rank = CheckShapes(file, baseConfig, modules);
 
+        // One pass over the file, in data order (the tensor table need not be): each tensor's raw bytes are hashed and
+        // dequantised straight into its tensor's storage a chunk at a time, then checked for NaN/inf while still in
+        // cache. The header, padding and tail are hashed between them, so the version equals ContentVersion's.
         var fileLayout = GgufArchitectures.RopeLayoutOf(architecture);
-        var pairs = new Dictionary<string, LoraPair>(StringComparer.Ordinal);
+        var hash = new XxHash128();
+        var content = new FileHashCursor(hash, file.Length, file.AppendTo);
+        var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var (modulePath, module) in modules)
+            var inDataOrder = modules.Values
+                .SelectMany(module => new[] { (Info: module.A!, Target: (string?)null), (Info: module.B!, Target: (string?)module.Target) })
+                .OrderBy(tensor => tensor.Info.Offset);
+            foreach (var (info, rowsOf) in inDataOrder)
             {
-                var a = ReadFinite(file, module.A!, values => values);
-                Tensor b;
-                try
-                {
-                    b = ReadFinite(file, module.B!, values => Relayout(values, module.Target, baseConfig, fileLayout, baseConfig.RopeLayout));
-                }
-                catch
-                {
-                    a.Dispose();
-                    throw;
-                }
-                pairs[modulePath] = new LoraPair(a, b);
+                // Only lora_b rows of q/k move, and only when the file's RoPE layout differs from the base's.
+                var arrange = rowsOf is not null && fileLayout != baseConfig.RopeLayout && RopeHeads(rowsOf, baseConfig) is not null
+                    ? values => Relayout(values, rowsOf, baseConfig, fileLayout, baseConfig.RopeLayout)
+                    : (Func<float[], float[]>?)null;
+                loaded[info.Name] = ReadFinite(file, info, content, arrange);
             }
+            content.CoverToEnd();
         }
         catch
         {
-            foreach (var pair in pairs.Values)
-            {
-                pair.A.Dispose();
-                pair.B.Dispose();
-            }
+            foreach (var value in loaded.Values) value.Dispose();
             throw;
         }
+        var pairs = modules.ToDictionary(entry => entry.Key, entry => new LoraPair(loaded[entry.Value.A!.Name], loaded[entry.Value.B!.Name]), StringComparer.Ordinal);
 
         var targets = LoraTargets.All.Where(target => modules.Values.Any(module => module.Target == target)).ToArray();
         // llama.cpp: alpha 0 means "no α/r factor", i.e. scale 1, which is α = r here.
         var config = new LoraConfig(rank, alpha == 0 ? rank : alpha, targets, BaseModel: OptionalString(file, BaseModelNameKey));
-        return new LoraAdapter(id ?? Path.GetFileNameWithoutExtension(path), ContentVersion(path), config, pairs);
+        return new LoraAdapter(id ?? Path.GetFileNameWithoutExtension(path), LoraAdapter.VersionOf(hash), config, pairs);
     }
 
     /// <summary>
@@ -131,7 +131,7 @@ public static class GgufLoraFormat
     {
         var hash = new XxHash128();
         using (var stream = File.OpenRead(path)) hash.Append(stream);
-        return Convert.ToHexStringLower(hash.GetCurrentHash())[..16];
+        return LoraAdapter.VersionOf(hash);
     }
 
     private sealed class Module(string target)
@@ -255,12 +255,27 @@ public static class GgufLoraFormat
     private static string ShapeProblem(GgufTensorInfo info, string expected) =>
         $"ggml shape [{string.Join(", ", info.Dimensions)}] does not fit the base model (expected {expected}; is this adapter for another base?)";
 
-    /// <summary>The tensor as an fp32 PyTorch matrix, checked finite, its rows rearranged by <paramref name="arrange"/>.</summary>
-    private static Tensor ReadFinite(GgufFile file, GgufTensorInfo info, Func<float[], float[]> arrange)
+    /// <summary>
+    /// The tensor as an fp32 PyTorch matrix, dequantised straight into its storage (its raw bytes fed to
+    /// <paramref name="content"/> on the way), checked finite, its rows rearranged by <paramref name="arrange"/> if given.
+    /// </summary>
+    private static unsafe Tensor ReadFinite(GgufFile file, GgufTensorInfo info, FileHashCursor content, Func<float[], float[]>? arrange)
     {
-        var values = file.ReadFloat32(info);
-        if (!FloatConversions.AllFinite(values)) throw new ModelFormatException(file.Path, info.Name, "contains NaN or infinite values");
-        return tensor(arrange(values), info.PyTorchShape);
+        file.RequireReadableAsFloat32(info);
+        var values = empty(info.PyTorchShape, ScalarType.Float32);
+        try
+        {
+            var destination = new Span<float>(TensorMemory.DataPointer(values), (int)info.ElementCount);
+            file.ReadFloat32(info, destination, content);
+            if (!FloatConversions.AllFinite(destination)) throw new ModelFormatException(file.Path, info.Name, "contains NaN or infinite values");
+            if (arrange is not null) arrange(destination.ToArray()).CopyTo(destination);
+            return values;
+        }
+        catch
+        {
+            values.Dispose();
+            throw;
+        }
     }
 
     /// <summary>lora_b rows of q_proj / k_proj moved from one RoPE layout to another (B·A's rows are B's rows).</summary>

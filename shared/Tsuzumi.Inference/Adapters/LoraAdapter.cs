@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using Tsuzumi.Inference.Model;
 using static TorchSharp.torch;
 
@@ -52,6 +53,9 @@ public sealed class LoraAdapter : IDisposable
 
     /// <summary>A hash of the adapter's content: two loads of the same files have the same version.</summary>
     public string Version { get; }
+
+    /// <summary>The version string of a content hash: its first 16 hex digits, one rule for every adapter format.</summary>
+    internal static string VersionOf(XxHash128 hash) => Convert.ToHexStringLower(hash.GetCurrentHash())[..16];
 
     public LoraConfig Config { get; }
 

@@ -64,18 +64,16 @@ public static class PeftAdapterFormat
         // version equals ContentVersion's.
         var hash = new XxHash128();
         hash.Append(File.ReadAllBytes(configPath));
-        weights.AppendTo(hash, 0, weights.DataStart);
+        var content = new FileHashCursor(hash, weights.Length, weights.AppendTo);
         var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            var end = weights.DataStart;
             foreach (var info in weights.Tensors)
             {
-                weights.AppendTo(hash, weights.DataStart + info.DataBegin, info.ByteLength);
-                end = weights.DataStart + info.DataEnd;
+                content.CoverTo(weights.DataStart + info.DataEnd);
                 loaded[info.Name] = ReadFinite(weights, info);
             }
-            weights.AppendTo(hash, end, weights.Length - end);
+            content.CoverToEnd();
         }
         catch
         {
@@ -83,7 +81,7 @@ public static class PeftAdapterFormat
             throw;
         }
         var pairs = found.ToDictionary(entry => entry.Key, entry => new LoraPair(loaded[entry.Value.A!.Name], loaded[entry.Value.B!.Name]));
-        var version = Convert.ToHexStringLower(hash.GetCurrentHash())[..16];
+        var version = LoraAdapter.VersionOf(hash);
         return new LoraAdapter(id ?? Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar)), version, config, pairs);
     }
 
@@ -123,7 +121,7 @@ public static class PeftAdapterFormat
         var hash = new XxHash128();
         hash.Append(File.ReadAllBytes(configPath));
         using (var stream = File.OpenRead(weightsPath)) hash.Append(stream);
-        return Convert.ToHexStringLower(hash.GetCurrentHash())[..16];
+        return LoraAdapter.VersionOf(hash);
     }
 
     private static void ReplaceDirectory(string staging, string target)

@@ -161,6 +161,63 @@ public sealed class GgufLoraFormatTests : IDisposable
     }
 
     [Fact]
+    public void The_version_hashed_while_loading_covers_alignment_padding_and_bytes_after_the_last_tensor()
+    {
+        // Rank 3 at a 256-byte alignment: every tensor (384 or 576 bytes) is followed by padding.
+        using var original = SyntheticAdapter.Create(config, "padded", rank: 3, seed: 4, targets: AllTargets);
+        var path = Path.Combine(folder, "padded.gguf");
+        HandWrittenGgufLora.From(original, config).Write(path, alignment: 256);
+        using (var stream = new FileStream(path, FileMode.Append)) stream.Write("bytes no tensor names"u8);
+
+        using var loaded = LoraAdapter.Load(path, config);
+
+        Assert.Equal(GgufLoraFormat.ContentVersion(path), loaded.Version);
+        using var file = GgufFile.Open(path);
+        Assert.Equal(256, file.Alignment);
+        Assert.Contains(file.Tensors, info => info.ByteCount % 256 != 0);
+        foreach (var (modulePath, pair) in original.Pairs)
+            Assert.Equal(pair.A.data<float>().ToArray(), loaded.Pairs[modulePath].A.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void A_tensor_table_out_of_data_order_loads_each_tensor_from_its_offset_and_hashes_the_whole_file()
+    {
+        // Two same-shaped tensors trade data offsets, so the table lists blk.1's data before blk.0's.
+        using var original = SyntheticAdapter.Create(config, "swapped", rank: 4, seed: 6, targets: ["q_proj", "v_proj"]);
+        var path = Path.Combine(folder, "swapped.gguf");
+        HandWrittenGgufLora.From(original, config).Write(path);
+        const string first = "blk.0.attn_v.weight.lora_a", second = "blk.1.attn_v.weight.lora_a";
+        var (firstOffset, secondOffset) = DataOffsets(path, first, second);
+        SetDataOffset(path, first, secondOffset);
+        SetDataOffset(path, second, firstOffset);
+
+        using var loaded = LoraAdapter.Load(path, config);
+
+        Assert.Equal(GgufLoraFormat.ContentVersion(path), loaded.Version);
+        Assert.Equal(original.Pairs["model.layers.1.self_attn.v_proj"].A.data<float>().ToArray(), loaded.Pairs["model.layers.0.self_attn.v_proj"].A.data<float>().ToArray());
+        Assert.Equal(original.Pairs["model.layers.0.self_attn.v_proj"].A.data<float>().ToArray(), loaded.Pairs["model.layers.1.self_attn.v_proj"].A.data<float>().ToArray());
+        Assert.Equal(original.Pairs["model.layers.1.self_attn.q_proj"].B.data<float>().ToArray(), loaded.Pairs["model.layers.1.self_attn.q_proj"].B.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Two_tensors_over_the_same_bytes_and_data_no_tensor_names_are_each_hashed_once()
+    {
+        // blk.0's lora_a points at blk.1's: its own bytes are left unreferenced (a gap) and blk.1's are read twice.
+        using var original = SyntheticAdapter.Create(config, "shared", rank: 4, seed: 7, targets: ["o_proj"]);
+        var path = Path.Combine(folder, "shared.gguf");
+        HandWrittenGgufLora.From(original, config).Write(path);
+        var (_, sharedOffset) = DataOffsets(path, "blk.0.attn_output.weight.lora_a", "blk.1.attn_output.weight.lora_a");
+        SetDataOffset(path, "blk.0.attn_output.weight.lora_a", sharedOffset);
+
+        using var loaded = LoraAdapter.Load(path, config);
+
+        Assert.Equal(GgufLoraFormat.ContentVersion(path), loaded.Version);
+        var expected = original.Pairs["model.layers.1.self_attn.o_proj"].A.data<float>().ToArray();
+        Assert.Equal(expected, loaded.Pairs["model.layers.0.self_attn.o_proj"].A.data<float>().ToArray());
+        Assert.Equal(expected, loaded.Pairs["model.layers.1.self_attn.o_proj"].A.data<float>().ToArray());
+    }
+
+    [Fact]
     public void A_rank_stabilised_adapter_is_exported_with_the_alpha_that_gives_llama_cpp_its_scale()
     {
         // llama.cpp always divides by r; rsLoRA's α/√r must survive as α' = α·√r.
@@ -291,6 +348,29 @@ public sealed class GgufLoraFormatTests : IDisposable
             case "activated LoRA": file.Set("adapter.alora.invocation_tokens", GgufValue.Array(new uint[] { 5, 6 })); break;
             default: throw new ArgumentException(problem);
         }
+    }
+
+    private static (long First, long Second) DataOffsets(string path, string first, string second)
+    {
+        using var file = GgufFile.Open(path);
+        return (file.GetTensor(first).Offset, file.GetTensor(second).Offset);
+    }
+
+    /// <summary>Rewrites a tensor's data offset in the table (name, n_dims, ne[…], type, then the u64 offset), in place.</summary>
+    private static void SetDataOffset(string path, string tensorName, long offset)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var name = System.Text.Encoding.UTF8.GetBytes(tensorName);
+        var entry = new byte[8 + name.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(entry, (ulong)name.Length);
+        name.CopyTo(entry, 8);
+        var at = bytes.AsSpan().IndexOf(entry);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(entry) < 0, $"{tensorName} must be in the table once");
+        var position = at + entry.Length;
+        var dimensions = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position));
+        position += 4 + 8 * dimensions + 4;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(position), (ulong)offset);
+        File.WriteAllBytes(path, bytes);
     }
 
     private static void Replace(HandWrittenGgufLora file, string name, long[] ggmlDimensions, float[] values)

@@ -74,9 +74,9 @@ internal sealed class HandWrittenGgufLora
 
     public Entry Tensor(string name) => Tensors.Single(entry => entry.Name == name);
 
-    public void Write(string path)
+    public void Write(string path, int alignment = GgufFile.DefaultAlignment)
     {
-        var writer = new GgufWriter();
+        var writer = new GgufWriter(alignment);
         foreach (var (key, value) in Metadata) writer.AddMetadata(key, value);
         foreach (var entry in Tensors) writer.AddTensor(entry.Name, entry.GgmlDimensions, entry.Type, entry.Values);
         writer.WriteTo(path);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -144,13 +145,25 @@ public sealed class GgufFile : IDisposable
     /// <summary>The tensor's values as float32, dequantised as ggml does; GGML order (ne[0] fastest) = row-major PyTorch order.</summary>
     public float[] ReadFloat32(GgufTensorInfo info)
     {
-        if (!GgufDequantizer.Supports(info.Type))
-            throw new ModelFormatException(Path, info.Name,
-                $"tensor {info.Name} has type {info.Type}, which is not supported (supported: {string.Join(", ", GgufTensorTypes.Dequantizable)})");
-        if (info.ElementCount > Array.MaxLength)
-            throw new ModelFormatException(Path, info.Name, $"{info.ElementCount} elements is too many to read as one float32 array");
-
+        RequireReadableAsFloat32(info);
         var values = new float[info.ElementCount];
+        ReadFloat32(info, values);
+        return values;
+    }
+
+    /// <summary>
+    /// Dequantises the tensor straight into <paramref name="destination"/> (exactly its elements), a few MiB of raw
+    /// blocks at a time; each raw chunk is fed to <paramref name="hash"/> while in cache, so a loader that reads its
+    /// tensors in data order hashes the file in the same pass.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The tensor's type cannot be dequantised, or it is too large for one array.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not the tensor's element count.</exception>
+    public void ReadFloat32(GgufTensorInfo info, Span<float> destination, FileHashCursor? hash = null)
+    {
+        RequireReadableAsFloat32(info);
+        if (destination.Length != info.ElementCount)
+            throw new ArgumentException($"{destination.Length} floats for {info.ElementCount} elements of '{info.Name}'", nameof(destination));
+
         var blockSize = GgufTensorTypes.BlockSize(info.Type);
         var blockBytes = GgufTensorTypes.BlockBytes(info.Type);
         // Read a few MiB of whole blocks at a time, so a large tensor needs no second full-size buffer.
@@ -163,15 +176,57 @@ public sealed class GgufFile : IDisposable
             {
                 var blocks = (int)Math.Min(blocksPerChunk, totalBlocks - block);
                 var raw = chunk.AsSpan(0, blocks * blockBytes);
-                source.Read(DataOffset + info.Offset + block * blockBytes, raw);
-                GgufDequantizer.Dequantize(info.Type, raw, values.AsSpan((int)(block * blockSize), blocks * blockSize));
+                var offset = DataOffset + info.Offset + block * blockBytes;
+                source.Read(offset, raw);
+                hash?.Append(offset, raw);
+                GgufDequantizer.Dequantize(info.Type, raw, destination.Slice((int)(block * blockSize), blocks * blockSize));
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
         }
-        return values;
+    }
+
+    /// <summary>Refuses, naming the tensor, what <see cref="ReadFloat32(GgufTensorInfo)"/> cannot read: call it before allocating the destination.</summary>
+    /// <exception cref="ModelFormatException">The tensor's type cannot be dequantised, or it is too large for one array.</exception>
+    public void RequireReadableAsFloat32(GgufTensorInfo info)
+    {
+        if (!GgufDequantizer.Supports(info.Type))
+            throw new ModelFormatException(Path, info.Name,
+                $"tensor {info.Name} has type {info.Type}, which is not supported (supported: {string.Join(", ", GgufTensorTypes.Dequantizable)})");
+        if (info.ElementCount > Array.MaxLength)
+            throw new ModelFormatException(Path, info.Name, $"{info.ElementCount} elements is too many to read as one float32 array");
+    }
+
+    /// <summary>Total size of the file (or in-memory image) in bytes.</summary>
+    public long Length => source.Length;
+
+    /// <summary>
+    /// Feeds the file's raw bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) to
+    /// <paramref name="hash"/>, a few MiB at a time. Hashing consecutive ranges that cover the file equals hashing the whole file.
+    /// </summary>
+    public void AppendTo(NonCryptographicHashAlgorithm hash, long offset, long length)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, source.Length - offset);
+        const int chunkBytes = 4 << 20;
+        var chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(chunkBytes, Math.Max(1, length)));
+        try
+        {
+            for (long done = 0; done < length; done += chunkBytes)
+            {
+                var raw = chunk.AsSpan(0, (int)Math.Min(chunkBytes, length - done));
+                source.Read(offset + done, raw);
+                hash.Append(raw);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
     public float[] ReadFloat32(string tensorName) => ReadFloat32(GetTensor(tensorName));

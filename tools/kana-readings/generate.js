@@ -44,7 +44,10 @@ const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', '
   'ふよう', 'しぼう', 'せいり', 'おかん', 'しよう',
   // round 9 (general's everyday nouns): readings that are other everyday words or sit inside them
   'かんそう', 'けいこう', 'かしつ', 'とうじ', 'さんか', 'しゅん', 'しょく', 'すいじゃく', 'ひょう',
-  'ようし', 'ようき', 'ふくし', 'ふごう', 'ひしお', 'まこと', 'こうこう', 'かめい', 'かなぼし', 'はちす', 'づけい', 'あらい']);
+  'ようし', 'ようき', 'ふくし', 'ふごう', 'ひしお', 'まこと', 'こうこう', 'かめい', 'かなぼし', 'はちす', 'づけい', 'あらい',
+  // round 10 (science, hobby and fund nouns): other everyday words (広告, 講師, 同意, 待機, 好転, カイロ) or inside them
+  // (ふりこみ 振込, たんさん 炭酸, とうたつ 到達, ひこうかい 非公開)
+  'こうこく', 'こうし', 'どうい', 'たいき', 'こうてん', 'かいろ', 'ふりこ', 'たんさ', 'とうた', 'ひこう']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)

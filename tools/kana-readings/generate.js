@@ -55,7 +55,10 @@ const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', '
   'ようし', 'ようき', 'ふくし', 'ふごう', 'ひしお', 'まこと', 'こうこう', 'かめい', 'かなぼし', 'はちす', 'づけい', 'あらい',
   // round 10 (science, hobby and fund nouns): other everyday words (広告, 講師, 同意, 待機, 好転, カイロ) or inside them
   // (ふりこみ 振込, たんさん 炭酸, とうたつ 到達, ひこうかい 非公開)
-  'こうこく', 'こうし', 'どうい', 'たいき', 'こうてん', 'かいろ', 'ふりこ', 'たんさ', 'とうた', 'ひこう']);
+  'こうこく', 'こうし', 'どうい', 'たいき', 'こうてん', 'かいろ', 'ふりこ', 'たんさ', 'とうた', 'ひこう',
+  // round 11 (first aid, memory and mood words): 火傷 is typed やけど, not かしょう (in しかしょうがない); きょうみ sits in
+  // きょうみんな (今日みんな), やるき in はやるきせつ (流行る季節)
+  'かしょう', 'きょうみ', 'やるき']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)

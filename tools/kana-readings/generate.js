@@ -12,8 +12,16 @@ const catalog = JSON.parse(fs.readFileSync(path.join(root, 'config', 'constellat
 const output = path.join(root, 'services', 'Tsuzumi.Router', 'Routing', 'KanaReadings.tsv');
 
 const excluded = new Set(['えん', 'しつ', 'しゅう', 'まわり', 'つぎ', 'ちがい', 'ほうほう', 'ひなた', 'みず', 'やま', 'じこ',
-  'いっしょ', 'みかた', 'たたかい', 'しお', 'にっぽん', 'いし', 'いくら', 'かき']);
+  'いっしょ', 'みかた', 'たたかい', 'しお', 'にっぽん', 'いし', 'いくら', 'かき',
+  // round 11: しょうか 消化 sits inside でしょうか, which ends many questions (…うつでしょうか read as …うつで消化)
+  'しょうか']);
 const corrections = [['にっとう', '日当']];
+// Latin-letter domain terms that people type in kana (イデコ, にーさ, リート): read as the catalog's Latin spelling, in
+// lower case as the router normalises text. The router matches a reading written in Latin letters only where a kana
+// word starts (KanaReadings.cs), since いでこ also sits inside しないでこれ and りーと inside エリート. Letter-by-letter
+// spellings only where they are long enough not to be anything else.
+const latinReadings = [['いでこ', 'ideco'], ['にーさ', 'nisa'], ['りーと', 'reit'], ['ぺいぺい', 'paypay'],
+  ['いーてぃーえふ', 'etf'], ['えーてぃーえむ', 'atm']];
 const skippedKinds = new Set(['非自立', '代名詞', '数', '接尾', '副詞可能']);
 const toHiragana = text => text.replace(/[\u30a1-\u30f6]/g, c => String.fromCharCode(c.charCodeAt(0) - 0x60));
 const hasKanji = text => /[\u3400-\u9fff]/.test(text);
@@ -47,7 +55,10 @@ const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', '
   'ようし', 'ようき', 'ふくし', 'ふごう', 'ひしお', 'まこと', 'こうこう', 'かめい', 'かなぼし', 'はちす', 'づけい', 'あらい',
   // round 10 (science, hobby and fund nouns): other everyday words (広告, 講師, 同意, 待機, 好転, カイロ) or inside them
   // (ふりこみ 振込, たんさん 炭酸, とうたつ 到達, ひこうかい 非公開)
-  'こうこく', 'こうし', 'どうい', 'たいき', 'こうてん', 'かいろ', 'ふりこ', 'たんさ', 'とうた', 'ひこう']);
+  'こうこく', 'こうし', 'どうい', 'たいき', 'こうてん', 'かいろ', 'ふりこ', 'たんさ', 'とうた', 'ひこう',
+  // round 11 (first aid, memory and mood words): 火傷 is typed やけど, not かしょう (in しかしょうがない); きょうみ sits in
+  // きょうみんな (今日みんな), やるき in はやるきせつ (流行る季節)
+  'かしょう', 'きょうみ', 'やるき']);
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)
@@ -89,6 +100,7 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
   readVocabulary(domainVocabulary, known);
   readVocabulary(fallbackVocabulary, new Set(counts.keys()));
   for (const [reading, written] of corrections) counts.set(reading, new Map([[written, 1]]));
+  for (const [reading, written] of latinReadings) counts.set(reading, new Map([[written, 1]]));
   // One spelling per reading: the one the catalog uses most (かがく → 科学 rather than 化学; both are general).
   const lines = [...counts.entries()]
     .map(([reading, written]) => [reading, [...written.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0]])

@@ -32,7 +32,7 @@ internal static class KanaReadings
         while (i < normalized.Length)
         {
             var matched = Kana.IsKana(normalized[i]) && ByFirstKana.TryGetValue(Kana.ToHiragana(normalized[i]), out var entries)
-                ? Match(normalized.AsSpan(i), entries)
+                ? Match(normalized.AsSpan(i), entries, StartsKanaWord(normalized, i, copiedUpTo))
                 : null;
             if (matched is null)
             {
@@ -48,17 +48,36 @@ internal static class KanaReadings
         return rewritten.Append(normalized, copiedUpTo, normalized.Length - copiedUpTo).ToString();
     }
 
-    private static (string Reading, string Written)? Match(ReadOnlySpan<char> text, (string Reading, string Written)[] entries)
+    private static (string Reading, string Written)? Match(ReadOnlySpan<char> text, (string Reading, string Written)[] entries, bool wordStart)
     {
         foreach (var entry in entries)
         {
-            if (entry.Reading.Length > text.Length) continue;
+            if (entry.Reading.Length > text.Length || !wordStart && IsLatin(entry.Written)) continue;
             var equal = true;
             for (var j = 0; j < entry.Reading.Length && equal; j++) equal = Kana.IsKana(text[j]) && Kana.ToHiragana(text[j]) == entry.Reading[j];
             if (equal) return entry;
         }
         return null;
     }
+
+    /// <summary>
+    /// Whether a kana word may start at <paramref name="i"/>: readings of Latin-letter terms are matched only there,
+    /// since いでこ also sits inside しないでこれ and 急いでこっち, りーと inside エリート. Katakana starts a word after
+    /// anything but katakana; hiragana after anything but kana or kanji (after kanji it may be a verb's ending: 急いで),
+    /// or after a one-letter particle that follows a word (私はいでこ, 会社でにーさ, イデコとにーさ).
+    /// </summary>
+    private static bool StartsKanaWord(string text, int i, int previousReadingEnd)
+    {
+        if (i == 0 || i == previousReadingEnd) return true;
+        var before = text[i - 1];
+        if (Kana.IsKatakana(text[i])) return !Kana.IsKatakana(before);
+        if (!Kana.IsKana(before) && !QueryText.IsKanji(before)) return true;
+        return Particles.Contains(before) && (i - 1 == previousReadingEnd || i == 1 || !Kana.IsKana(text[i - 2]));
+    }
+
+    private const string Particles = "はがをにのでともへや";
+
+    private static bool IsLatin(string written) => char.IsAsciiLetterLower(written[0]);
 
     private static FrozenDictionary<char, (string Reading, string Written)[]> Load()
     {

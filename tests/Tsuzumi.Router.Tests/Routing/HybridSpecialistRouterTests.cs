@@ -34,6 +34,46 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.False(decision.FellBack, string.Join(' ', decision.Candidates));
     }
 
+    // Round 11: an injury or an illness told as a situation (in the kitchen, at home) keeps its specialist through the
+    // everyday words of first aid, dizziness, memory loss and low mood in medical's vocabulary, while the same kitchen
+    // without an injury stays general's.
+    [Theory]
+    [InlineData("料理中に包丁で指を切ってしまい、血が止まりません")]
+    [InlineData("天井がぐるぐる回ってめまいがする")]
+    [InlineData("my grandmother keeps forgetting things, is it dementia?")]
+    [InlineData("最近気分の落ち込みがひどくて何も楽しめない")]
+    [InlineData("I've been feeling low for weeks and nothing feels fun anymore")]
+    public void An_injury_or_illness_told_as_a_situation_goes_to_medical(string query)
+    {
+        var decision = fixture.Router.Route(query, "public");
+
+        Assert.Equal("medical", decision.Chosen[0]);
+        Assert.False(decision.FellBack, string.Join(' ', decision.Candidates));
+    }
+
+    [Theory]
+    [InlineData("包丁の研ぎ方を教えて")]
+    [InlineData("揚げ物の油は何回使える？")]
+    [InlineData("how hot should the oven be for roasting vegetables?")]
+    public void A_kitchen_question_without_an_injury_stays_with_general(string query)
+    {
+        var decision = fixture.Router.Route(query, "public");
+
+        Assert.Equal(["general"], decision.Chosen);
+    }
+
+    // iDeCo and NISA typed in kana read as the catalog's Latin spelling (KanaReadings).
+    [Theory]
+    [InlineData("いでこってなに？")]
+    [InlineData("にーさとイデコどっちがいい？")]
+    public void A_latin_letter_term_typed_in_kana_goes_to_its_specialist(string query)
+    {
+        var decision = fixture.Router.Route(query, "public");
+
+        Assert.Equal("finance", decision.Chosen[0]);
+        Assert.False(decision.FellBack, string.Join(' ', decision.Candidates));
+    }
+
     [Theory]
     [InlineData("How do I make a crispy pizza crust?")]
     [InlineData("Which team won the Super Bowl?")]

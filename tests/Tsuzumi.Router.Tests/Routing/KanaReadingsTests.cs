@@ -33,6 +33,38 @@ public sealed class KanaReadingsTests
         Assert.Same(text, KanaReadings.Rewrite(text));
     }
 
+    [Theory]
+    [InlineData("いでこってとちゅうでやめられるの？", "idecoってとちゅうでやめられるの？")]
+    [InlineData("イデコとニーサどっち", "idecoとnisaどっち")]
+    [InlineData("わたしのいでこ", "わたしのいでこ")] // の follows kana: not read, it could be しないでこ…
+    [InlineData("楽天のイデコ", "楽天のideco")]
+    [InlineData("会社でいでこ", "会社でideco")]
+    [InlineData("リートってなに", "reitってなに")]
+    public void A_latin_letter_term_typed_in_kana_reads_as_its_latin_spelling_where_a_word_starts(string typed, string read)
+    {
+        Assert.Equal(read, KanaReadings.Rewrite(typed));
+    }
+
+    [Theory]
+    [InlineData("しないでこれをやって")]
+    [InlineData("急いでこっちに来て")]
+    [InlineData("エリートってなに")]
+    [InlineData("稼いでこれを貯金したい")]
+    [InlineData("おにーさんに聞いた")]
+    public void A_latin_letter_reading_inside_another_kana_word_is_left_alone(string text)
+    {
+        Assert.DoesNotContain("ideco", KanaReadings.Rewrite(text));
+        Assert.DoesNotContain("reit", KanaReadings.Rewrite(text));
+        Assert.DoesNotContain("nisa", KanaReadings.Rewrite(text));
+    }
+
+    [Fact]
+    public void A_question_ending_in_deshouka_is_not_read_as_digestion()
+    {
+        // しょうか (消化) sat inside でしょうか until round 11 and gave medical evidence to any polite question.
+        Assert.DoesNotContain("消化", KanaReadings.Rewrite("どうやって返すのが一番よいでしょうか"));
+    }
+
     [Fact]
     public void The_table_is_embedded_and_holds_hiragana_readings_only()
     {

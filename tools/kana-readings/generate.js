@@ -62,8 +62,16 @@ const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', '
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)
+  const compounds = [];
   for (const text of texts) {
-    for (const token of tokenizer.tokenize(text)) {
+    const tokens = tokenizer.tokenize(text);
+    tokens.forEach((token, at) => {
+      const suffix = tokens[at + 1];
+      if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1) || !suffix || suffix.pos_detail_1 !== '接尾' || !hasKanji(token.surface_form) || !hasKanji(suffix.surface_form)) return;
+      if (!token.reading || token.reading === '*' || !suffix.reading || suffix.reading === '*') return;
+      compounds.push([toHiragana(token.reading + suffix.reading), token.surface_form + suffix.surface_form]);
+    });
+    for (const token of tokens) {
       if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1)) continue;
       if (kanaOnly(token.surface_form)) {
         const reading = toHiragana(token.surface_form);
@@ -79,6 +87,14 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
       written.set(token.surface_form, (written.get(token.surface_form) ?? 0) + 1);
       counts.set(reading, written);
     }
+  }
+  // A noun and its kanji suffix, which IPADIC splits (円安 → 円 + 安, 糖尿病 → 糖尿 + 病), are also read as one word: えん
+  // alone is excluded, so えんやす had no reading at all.
+  for (const [reading, written] of compounds) {
+    if (excluded.has(reading)) continue;
+    const spellings = counts.get(reading) ?? new Map();
+    spellings.set(written, (spellings.get(written) ?? 0) + 1);
+    counts.set(reading, spellings);
   }
   const known = new Set(counts.keys());
   const readVocabulary = (vocabulary, taken) => {

@@ -33,6 +33,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (this.tuning.MentionedWeight is not (>= 0 and <= 1)) throw new ArgumentException("the mentioned-phrase weight must be in [0, 1]", nameof(tuning));
         if (this.tuning.MentionedCoverage is not (>= 0 and <= 1)) throw new ArgumentException("the mentioned-phrase coverage must be in [0, 1]", nameof(tuning));
         if (this.tuning.LoneWordShare < 0 || this.tuning.LoneWordContext < 0) throw new ArgumentException("the lone-word share and context must not be negative", nameof(tuning));
+        if (this.tuning.HiddenLeaderRatio is not (> 0 and <= 1)) throw new ArgumentException("the hidden-leader ratio must be in (0, 1]", nameof(tuning));
         this.embedder = this.tuning.Signals == RoutingSignals.LexicalOnly ? null : embedder;
         index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null);
         catalogSource.Changed += OnCatalogChanged;
@@ -131,7 +132,8 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
     /// <summary>
     /// Decides over every specialist, then keeps those the tenant may use. A question whose best domain the tenant cannot
     /// see (ACME's rules asked from outside ACME) thus falls back instead of going to a visible domain that merely shares
-    /// a word with it (expense reports → finance). Only visible specialists appear in the decision.
+    /// a word with it (expense reports → finance), unless that visible domain fits nearly as well (see
+    /// <see cref="HiddenLeaderYields"/>). Only visible specialists appear in the decision.
     /// </summary>
     private RouteDecision Decide(RoutingIndex current, RouteCandidate[] scores, int[] rankedIndices, ReadOnlySpan<double> beyondLeader, string tenant)
     {
@@ -150,7 +152,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
             var candidate = scores[i];
             if (chosen.Count == 0)
             {
-                if (candidate.Score >= current.Thresholds[i]) chosen.Add(i);
+                if (candidate.Score >= current.Thresholds[i] && !HiddenLeaderYields(current, scores, rankedIndices, i, tenant)) chosen.Add(i);
                 continue;
             }
             // A hidden specialist matters only as the best fit; it never takes a visible second choice's place.
@@ -165,6 +167,18 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (chosen.Count > 0 && current.Specialists[chosen[0]].IsVisibleTo(tenant))
             return new RouteDecision(visibleRanked, chosen.Select(i => scores[i].Id).ToArray(), FellBack: false);
         return new RouteDecision(visibleRanked, fallback is null ? [] : [fallback.Id], FellBack: true);
+    }
+
+    /// <summary>
+    /// A hidden leader steps aside when the best visible specialist fits and scores nearly as high
+    /// (<see cref="RoutingTuning.HiddenLeaderRatio"/>): the question is that domain's too (inheriting shares, whose 名義変更の手続き
+    /// ACME's rules also explain). ACME's own rules asked from outside score the visible domains at half or less, and fall back.
+    /// </summary>
+    private bool HiddenLeaderYields(RoutingIndex current, RouteCandidate[] scores, int[] rankedIndices, int leader, string tenant)
+    {
+        if (current.Specialists[leader].IsVisibleTo(tenant)) return false;
+        var visible = Array.Find(rankedIndices, i => i != current.FallbackIndex && current.Specialists[i].IsVisibleTo(tenant));
+        return visible >= 0 && scores[visible].Score >= current.Thresholds[visible] && scores[visible].Score >= tuning.HiddenLeaderRatio * scores[leader].Score;
     }
 
     private double EmbeddingWeight(double japanese) => tuning.Signals switch

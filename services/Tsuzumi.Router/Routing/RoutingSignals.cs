@@ -99,6 +99,14 @@ public sealed record RoutingTuning
     /// <summary>Quoted phrases shorter than this many letters are terms, not sayings (「株」, 'IT'): never discounted.</summary>
     public int MentionedMinimumLetters { get; init; } = 4;
 
+    /// <summary>
+    /// A best fit the tenant may not use (ACME's rules asked by <c>public</c>) makes the question fall back, unless the best
+    /// visible specialist fits and scores at least this share of it. On sets 1–12 the visible domain of an ACME question
+    /// asked from outside scores at most 0.54 of org-acme (expense reports → finance); an inheritance question whose
+    /// 名義変更の手続き org-acme also explains, 0.97. At 1 it yields only to a tie.
+    /// </summary>
+    public double HiddenLeaderRatio { get; init; } = 0.8;
+
     /// <summary>Characters of a query the router looks at; the rest of a long prompt rarely changes the domain.</summary>
     public int MaxQueryCharacters { get; init; } = 1000;
 }

@@ -25,6 +25,7 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     [Theory]
     [InlineData("はいとうきんにもぜいきんってかかるの？", "public", "finance")]
     [InlineData("ずつうがひどいときのくすりおしえて", "public", "medical")]
+    [InlineData("えんだかになると ゆにゅうひんは やすくなる？", "public", "finance")]
     [InlineData("けいひのしんせいってどこからするの", "acme", "org-acme")]
     public void A_question_typed_in_kana_goes_to_its_specialist(string query, string tenant, string expected)
     {
@@ -146,6 +147,30 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.Equal(["general"], outsider.Chosen);
         Assert.True(outsider.FellBack);
         Assert.DoesNotContain(outsider.Candidates, candidate => candidate.Id == "org-acme");
+    }
+
+    // Inheriting shares is finance's question, though ACME's rules (hidden from outsiders) explain 名義変更の手続き a shade
+    // better: the visible domain fits nearly as well, so the hidden leader steps aside instead of making it fall back.
+    [Theory]
+    [InlineData("祖母から株を相続しました。名義変更の手続きと、相続税の評価額の決まり方を知りたいです。")]
+    [InlineData("父が亡くなって株を相続することになりました。名義変更の手続きや、相続税の評価額はいつの株価で決まるのでしょうか。")]
+    public void A_question_a_visible_domain_fits_nearly_as_well_as_a_hidden_one_goes_to_the_visible_domain(string query)
+    {
+        var employee = fixture.Router.Route(query, "acme");
+        using var plainRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { HiddenLeaderRatio = 1 });
+
+        var outsider = fixture.Router.Route(query, ConstellationCatalog.PublicTenant);
+
+        Assert.Equal("org-acme", employee.Candidates[0].Id);
+        Assert.Equal(["general"], plainRule.Route(query, ConstellationCatalog.PublicTenant).Chosen);
+        Assert.Equal("finance", outsider.Chosen[0]);
+        Assert.False(outsider.FellBack);
+    }
+
+    [Fact]
+    public void A_hidden_leader_ratio_outside_its_range_is_refused_at_start()
+    {
+        Assert.Throws<ArgumentException>(() => new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { HiddenLeaderRatio = 0 }));
     }
 
     [Theory]

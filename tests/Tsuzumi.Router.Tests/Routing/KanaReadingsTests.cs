@@ -11,6 +11,8 @@ public sealed class KanaReadingsTests
     [InlineData("けんこうしんだんのけっか", "健康診断のけっか")]
     [InlineData("ぱすわーどをわすれた", "パスワードをわすれた")]
     [InlineData("やけどした", "ヤケドした")]
+    [InlineData("えんやすはいつまで", "円安はいつまで")]
+    [InlineData("とうにょうびょうのよぼう", "糖尿病のよぼう")]
     public void A_domain_word_typed_in_kana_reads_as_the_catalogs_spelling(string typed, string read)
     {
         Assert.Equal(read, KanaReadings.Rewrite(typed));

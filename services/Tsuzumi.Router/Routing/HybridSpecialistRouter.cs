@@ -114,6 +114,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (tuning.MentionedWeight >= 1) return;
         Span<(int Start, int End)> spans = stackalloc (int, int)[4];
         var found = MentionedPhrase.FindQuoted(rewritten, spans);
+        if (found == 0) found = MentionedPhrase.FindUnquotedJapanese(rewritten, spans);
         if (found == 0) return;
         Span<double> mentioned = rawLexical.Length <= 64 ? stackalloc double[rawLexical.Length] : new double[rawLexical.Length];
         mentioned.Clear();

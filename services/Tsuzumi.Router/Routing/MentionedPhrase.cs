@@ -40,6 +40,31 @@ internal static class MentionedPhrase
         return found;
     }
 
+    /// <summary>
+    /// Writes the span of a Japanese phrase asked about without quotes (阪神の貯金が10ってどういう意味, 心臓に毛が生えてるって
+    /// どういう意味) and returns 1, or 0 when there is none: the run from the start of the sentence (or after 。、 or a
+    /// space) to って/とは before どういう意味, or to の before 意味/由来/語源. Japanese only: unquoted English
+    /// (what does a high A1C number mean) asks about the thing, not the words.
+    /// </summary>
+    public static int FindUnquotedJapanese(ReadOnlySpan<char> text, Span<(int Start, int End)> spans)
+    {
+        if (spans.Length == 0) return 0;
+        foreach (var cue in UnquotedCues)
+        {
+            var at = text.IndexOf(cue, StringComparison.Ordinal);
+            if (at <= 0) continue;
+            var start = text[..at].LastIndexOfAny(SentenceBreaks) + 1;
+            while (start < at && text[start] == ' ') start++;
+            if (at - start < 2) continue;
+            spans[0] = (start, at);
+            return 1;
+        }
+        return 0;
+    }
+
+    private static readonly string[] UnquotedCues = ["ってどういう意味", "って どういう意味", "とはどういう意味", "ってどんな意味", "の意味", "の由来", "の語源"];
+    private static readonly char[] SentenceBreaks = ['。', '、', ' ', '？', '?', '！', '!', '\n'];
+
     /// <summary>The quote that closes a phrase opened at <paramref name="i"/>, or '\0' when no phrase opens there.</summary>
     private static char ClosingQuote(ReadOnlySpan<char> text, int i) => text[i] switch
     {

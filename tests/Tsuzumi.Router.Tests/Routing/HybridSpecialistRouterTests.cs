@@ -167,6 +167,19 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.False(outsider.FellBack);
     }
 
+    // Round 12: a saying asked about without quotes is mentioned as a quoted one is (借金 or 心臓 in a saying makes no
+    // financial or medical question), while a domain term asked about keeps its specialist: its terms cover the phrase.
+    [Theory]
+    [InlineData("心臓に毛が生えてるってどういう意味", "general")]
+    [InlineData("iDeCoってどういう意味", "finance")]
+    [InlineData("有給休暇とはどういう意味ですか", "org-acme")]
+    public void A_japanese_phrase_asked_about_without_quotes_counts_as_mentioned_unless_it_is_a_domain_term(string query, string expected)
+    {
+        var decision = fixture.Router.Route(query, "acme");
+
+        Assert.Equal(expected, decision.Chosen[0]);
+    }
+
     [Fact]
     public void A_hidden_leader_ratio_outside_its_range_is_refused_at_start()
     {

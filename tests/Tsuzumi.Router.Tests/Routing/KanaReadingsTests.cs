@@ -12,7 +12,7 @@ public sealed class KanaReadingsTests
     [InlineData("ぱすわーどをわすれた", "パスワードをわすれた")]
     [InlineData("やけどした", "ヤケドした")]
     [InlineData("えんやすはいつまで", "円安はいつまで")]
-    [InlineData("とうにょうびょうのよぼう", "糖尿病のよぼう")]
+    [InlineData("とうにょうびょうのよぼう", "糖尿病の予防")]
     public void A_domain_word_typed_in_kana_reads_as_the_catalogs_spelling(string typed, string read)
     {
         Assert.Equal(read, KanaReadings.Rewrite(typed));

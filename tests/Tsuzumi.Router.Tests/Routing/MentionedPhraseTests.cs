@@ -21,6 +21,32 @@ public sealed class MentionedPhraseTests
         Assert.Equal(phrase, query[spans[0].Start..spans[0].End]);
     }
 
+    // Round 12: a Japanese saying asked about without quotes runs from the sentence's start (or a 、) to って/とは/の
+    // before the question of its meaning.
+    [Theory]
+    [InlineData("阪神の貯金が10ってどういう意味？", "阪神の貯金が10")]
+    [InlineData("ねえ、猫をかぶるとはどういう意味", "猫をかぶる")]
+    [InlineData("棚からぼたもちの由来を知りたい", "棚からぼたもち")]
+    public void An_unquoted_japanese_phrase_asked_about_is_found(string query, string phrase)
+    {
+        Span<(int Start, int End)> spans = stackalloc (int, int)[4];
+
+        var found = MentionedPhrase.FindUnquotedJapanese(query, spans);
+
+        Assert.Equal(1, found);
+        Assert.Equal(phrase, query[spans[0].Start..spans[0].End]);
+    }
+
+    [Theory]
+    [InlineData("what does a high a1c number mean")]
+    [InlineData("株の配当金はいつもらえる？")]
+    public void English_and_japanese_without_a_meaning_question_have_no_unquoted_phrase(string query)
+    {
+        Span<(int Start, int End)> spans = stackalloc (int, int)[4];
+
+        Assert.Equal(0, MentionedPhrase.FindUnquotedJapanese(query, spans));
+    }
+
     // Apostrophes of contractions and plural possessives open no phrase.
     [Theory]
     [InlineData("what's my parents' pension if they don't claim it")]

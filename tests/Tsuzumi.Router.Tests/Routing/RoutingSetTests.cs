@@ -114,6 +114,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [InlineData("routing-heldout-10.jsonl", 0.96)]
     [InlineData("routing-heldout-11.jsonl", 0.93)]
     [InlineData("routing-heldout-12.jsonl", 0.95)]
+    [InlineData("routing-heldout-13.jsonl", 0.93)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));

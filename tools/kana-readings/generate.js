@@ -62,6 +62,11 @@ const excludedFromVocabulary = new Set(['きゅう', 'じょう', 'ちょう', '
 kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'dict') }).build((error, tokenizer) => {
   if (error) throw error;
   const counts = new Map(); // reading → (written → count)
+  const countSpelling = (reading, written) => {
+    const spellings = counts.get(reading) ?? new Map();
+    spellings.set(written, (spellings.get(written) ?? 0) + 1);
+    counts.set(reading, spellings);
+  };
   const compounds = [];
   for (const text of texts) {
     const tokens = tokenizer.tokenize(text);
@@ -83,35 +88,27 @@ kuromoji.builder({ dicPath: path.join(__dirname, 'node_modules', 'kuromoji', 'di
       if (!token.reading || token.reading === '*') continue;
       const reading = toHiragana(token.reading);
       if (reading.length < 2 || excluded.has(reading)) continue;
-      const written = counts.get(reading) ?? new Map();
-      written.set(token.surface_form, (written.get(token.surface_form) ?? 0) + 1);
-      counts.set(reading, written);
+      countSpelling(reading, token.surface_form);
     }
   }
   // A noun and its kanji suffix, which IPADIC splits (円安 → 円 + 安, 糖尿病 → 糖尿 + 病), are also read as one word: えん
   // alone is excluded, so えんやす had no reading at all.
   for (const [reading, written] of compounds) {
-    if (excluded.has(reading)) continue;
-    const spellings = counts.get(reading) ?? new Map();
-    spellings.set(written, (spellings.get(written) ?? 0) + 1);
-    counts.set(reading, spellings);
+    if (!excluded.has(reading)) countSpelling(reading, written);
   }
   const known = new Set(counts.keys());
   const readVocabulary = (vocabulary, taken) => {
-  for (const text of vocabulary) {
-    for (const token of tokenizer.tokenize(text)) {
-      if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1)) continue;
-      const kanaNoun = kanaOnly(token.surface_form);
-      if (!kanaNoun && (!hasKanji(token.surface_form) || !token.reading || token.reading === '*')) continue;
-      const reading = toHiragana(kanaNoun ? token.surface_form : token.reading);
-      if (reading.length < minimumVocabularyReading || taken.has(reading) || excluded.has(reading) || excludedFromVocabulary.has(reading)) continue;
-      if (kanaNoun && isKatakana(token.surface_form) && !loanwordSpelling(reading)) continue;
-      const written = kanaNoun ? toKatakana(token.surface_form) : token.surface_form;
-      const spellings = counts.get(reading) ?? new Map();
-      spellings.set(written, (spellings.get(written) ?? 0) + 1);
-      counts.set(reading, spellings);
+    for (const text of vocabulary) {
+      for (const token of tokenizer.tokenize(text)) {
+        if (token.pos !== '名詞' || skippedKinds.has(token.pos_detail_1)) continue;
+        const kanaNoun = kanaOnly(token.surface_form);
+        if (!kanaNoun && (!hasKanji(token.surface_form) || !token.reading || token.reading === '*')) continue;
+        const reading = toHiragana(kanaNoun ? token.surface_form : token.reading);
+        if (reading.length < minimumVocabularyReading || taken.has(reading) || excluded.has(reading) || excludedFromVocabulary.has(reading)) continue;
+        if (kanaNoun && isKatakana(token.surface_form) && !loanwordSpelling(reading)) continue;
+        countSpelling(reading, kanaNoun ? toKatakana(token.surface_form) : token.surface_form);
+      }
     }
-  }
   };
   readVocabulary(domainVocabulary, known);
   readVocabulary(fallbackVocabulary, new Set(counts.keys()));

@@ -90,12 +90,9 @@ internal sealed class LexicalIndex
         {
             var term = queryTerms[i];
             if (repeats[i]) continue;
-            if (!terms.TryGetValue(term.Key, out var entry))
-            {
-                attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
-                continue;
-            }
-            attainable += entry.Idf * term.Weight * (K1 + 1);
+            var entry = Entry(term);
+            attainable += AttainableWeight(term, entry, unknownTermWeight);
+            if (entry is null) continue;
             if (rival >= 0 && SaturationIn(entry.Postings, rival) > 0) continue;
             foreach (var posting in entry.Postings) scores[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
         }
@@ -130,16 +127,10 @@ internal sealed class LexicalIndex
             var term = queryTerms[i];
             contextEvidence[i] = 0;
             var repeat = repeats[i];
-            if (!terms.TryGetValue(term.Key, out var entry))
-            {
-                if (!repeat) attainable += unknownTermWeight * unknownTermIdf * term.Weight * (K1 + 1);
-                continue;
-            }
-            if (!repeat)
-            {
-                attainable += entry.Idf * term.Weight * (K1 + 1);
-                contextEvidence[i] = entry.Idf * term.Weight * SaturationIn(entry.Postings, context);
-            }
+            var entry = Entry(term);
+            if (!repeat) attainable += AttainableWeight(term, entry, unknownTermWeight);
+            if (entry is null) continue;
+            if (!repeat) contextEvidence[i] = entry.Idf * term.Weight * SaturationIn(entry.Postings, context);
             var saturation = SaturationIn(entry.Postings, document);
             if (saturation <= 0) continue;
             // Terms come in the order of their first character (see LexicalTerms.Extract), so overlapping terms the
@@ -194,10 +185,10 @@ internal sealed class LexicalIndex
         for (var i = 0; i < count; i++)
         {
             var term = queryTerms[i];
-            var known = terms.TryGetValue(term.Key, out var entry);
-            if (!repeats[i]) attainable += (known ? entry!.Idf : unknownTermWeight * unknownTermIdf) * term.Weight * (K1 + 1);
-            if (!known || term.Start < start || term.Start + term.Length > end) continue;
-            foreach (var posting in entry!.Postings)
+            var entry = Entry(term);
+            if (!repeats[i]) attainable += AttainableWeight(term, entry, unknownTermWeight);
+            if (entry is null || term.Start < start || term.Start + term.Length > end) continue;
+            foreach (var posting in entry.Postings)
             {
                 if (!repeats[i]) inside[posting.Document] += entry.Idf * term.Weight * posting.Saturation;
                 if (IsKanjiUnigram(term)) continue;
@@ -212,6 +203,12 @@ internal sealed class LexicalIndex
             mentioned[document] += inside[document] / denominator;
         }
     }
+
+    private TermEntry? Entry(LexicalTerm term) => terms.TryGetValue(term.Key, out var entry) ? entry : null;
+
+    /// <summary>What a query term adds to the query's attainable weight: its full BM25 weight in a document where it is saturated, an unknown term's at a discount.</summary>
+    private double AttainableWeight(LexicalTerm term, TermEntry? entry, double unknownTermWeight) =>
+        (entry?.Idf ?? unknownTermWeight * unknownTermIdf) * term.Weight * (K1 + 1);
 
     // One character at less than full weight: a kanji unigram (a one-letter English word weighs 1).
     private static bool IsKanjiUnigram(LexicalTerm term) => term.Length == 1 && term.Weight < 1f;

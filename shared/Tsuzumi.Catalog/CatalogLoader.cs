@@ -82,7 +82,16 @@ public static partial class CatalogLoader
             var specialists = ReadSpecialists(root, baseDirectory, verifyFiles, baseModels, problems);
             if (specialists.All(specialist => specialist.Id != routing.Fallback))
                 problems.Add(new CatalogProblem("routing", $"fallback specialist '{routing.Fallback}' is not in the catalog; queries no specialist fits get no answer"));
-            var version = Convert.ToHexStringLower(SHA256.HashData(utf8Json))[..16];
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(utf8Json);
+            if (routing.LabelledQueries is { } labelledPath)
+            {
+                routing = routing with { LabelledQueries = Path.GetFullPath(labelledPath, baseDirectory) };
+                var (labelled, bytes) = LabelledQueryFile.Read(routing.LabelledQueries, specialists, problems);
+                specialists = [.. specialists.Select(specialist => specialist with { LabelledQueries = labelled[specialist.Id] })];
+                hash.AppendData(bytes);
+            }
+            var version = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
             return new CatalogLoadResult(new ConstellationCatalog(baseModels, specialists, routing, version), problems);
         }
     }
@@ -95,6 +104,7 @@ public static partial class CatalogLoader
             var routing = element.Deserialize<RoutingDefaults>(Json) ?? new RoutingDefaults();
             if (routing.TopK < 1) throw new InvalidDataException($"topK must be at least 1, not {routing.TopK}");
             if (!double.IsFinite(routing.Threshold)) throw new InvalidDataException("threshold must be a finite number");
+            if (routing.LabelledQueries is { } labelled && string.IsNullOrWhiteSpace(labelled)) throw new InvalidDataException("labelledQueries must name a file");
             return routing;
         }
         catch (Exception error) when (error is JsonException or InvalidDataException)
@@ -138,6 +148,8 @@ public static partial class CatalogLoader
             var label = EntryLabel("specialists", element, index);
             try
             {
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("labelledQueries", out _))
+                    throw new InvalidDataException("labelledQueries belong in the file that routing.labelledQueries names, not in a specialist");
                 var specialist = element.Deserialize<SpecialistDefinition>(Json) ?? throw new InvalidDataException("is null");
                 specialists.Add(Validate(specialist, baseDirectory, verifyFiles, baseModels, specialists));
             }

@@ -61,6 +61,14 @@ public sealed record SpecialistDefinition(
     /// </summary>
     public IReadOnlyList<string> EmbeddingExamples { get; init; } = [];
 
+    /// <summary>
+    /// Questions users asked that were labelled as this specialist's, from the catalog's labelled-queries file
+    /// (<see cref="RoutingDefaults.LabelledQueries"/>), never from the specialist's own entry. The router embeds them like
+    /// <see cref="EmbeddingExamples"/>: the more real questions a specialist has, the nearer a new one finds a neighbour.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<string> LabelledQueries { get; init; } = [];
+
     /// <summary>Route score this specialist needs to be chosen; null uses the catalog's default.</summary>
     public double? RouteThreshold { get; init; }
 
@@ -97,4 +105,10 @@ public sealed record RoutingDefaults
 
     /// <summary>The specialist that answers when none fits (usually <c>general</c>).</summary>
     public string Fallback { get; init; } = "general";
+
+    /// <summary>
+    /// JSON-lines file of labelled queries (<c>{"query": …, "specialist": …}</c>), relative to the catalog; null for none.
+    /// Its content is part of the catalog's version, so editing it re-indexes the router as editing the catalog does.
+    /// </summary>
+    public string? LabelledQueries { get; init; }
 }

@@ -100,7 +100,7 @@ public sealed class ConstellationFixture : IAsyncLifetime
             case JsonObject entries:
                 foreach (var (name, value) in entries.ToList())
                 {
-                    if (name == "path" && value is JsonValue path && path.TryGetValue<string>(out var relative) && !Path.IsPathRooted(relative))
+                    if (name is "path" or "labelledQueries" && value is JsonValue path && path.TryGetValue<string>(out var relative) && !Path.IsPathRooted(relative))
                         entries[name] = Path.GetFullPath(Path.Combine(directory, relative));
                     else
                         MakePathsAbsolute(value, directory);

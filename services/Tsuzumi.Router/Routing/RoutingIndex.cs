@@ -32,7 +32,7 @@ internal sealed class RoutingIndex
 
     public LexicalIndex Lexical { get; }
 
-    /// <summary>Per specialist, the unit vectors of its description, examples and embedding-only examples (empty when embeddings are off).</summary>
+    /// <summary>Per specialist, the unit vectors of its description, examples, embedding-only examples and labelled queries (empty when embeddings are off).</summary>
     public float[][][] Embeddings { get; }
 
     /// <summary>Vectors by source text, so the next catalog version re-embeds only what changed.</summary>
@@ -44,8 +44,10 @@ internal sealed class RoutingIndex
         var lexical = new LexicalIndex(catalog.Specialists
             .Select((specialist, i) => (IReadOnlyList<string>)[.. lexicalTexts[i].Select(QueryText.Normalize), .. VocabularyTexts(specialist)])
             .ToArray());
-        // Embedded: the description, the examples and the embedding-only examples (never in the lexical document).
-        var texts = catalog.Specialists.Select((specialist, i) => (IReadOnlyList<string>)[.. lexicalTexts[i], .. specialist.EmbeddingExamples]).ToArray();
+        // Embedded: the description, the examples, the embedding-only examples and the labelled queries (the last two
+        // never in the lexical document: their everyday question words would outweigh a domain's keywords).
+        var texts = catalog.Specialists.Select((specialist, i) =>
+            (IReadOnlyList<string>)[.. lexicalTexts[i], .. specialist.EmbeddingExamples, .. specialist.LabelledQueries]).ToArray();
         var known = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (embedder is not null)
         {

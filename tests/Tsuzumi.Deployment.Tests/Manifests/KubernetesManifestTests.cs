@@ -228,6 +228,10 @@ public sealed class KubernetesManifestTests
         Assert.Contains("tsuzumi-catalog", kustomization.GeneratedConfigMaps);
         var catalogFile = Path.Combine(DeploymentFiles.KubernetesBase, "catalog", "constellation.json");
         Assert.Equal(File.ReadAllText(DeploymentFiles.RepositoryCatalog), File.ReadAllText(catalogFile));
+        // The catalog names its labelled queries by a path beside it: the ConfigMap carries that file too, unchanged.
+        var labelledQueries = CatalogLoader.Load(catalogFile, verifyFiles: false).Catalog.Routing.LabelledQueries!;
+        Assert.Contains($"{Path.GetFileName(labelledQueries)}=catalog/{Path.GetFileName(labelledQueries)}", kustomization.ConfigMapFiles["tsuzumi-catalog"]);
+        Assert.Equal(File.ReadAllText(Path.Combine(DeploymentFiles.Root, "config", Path.GetFileName(labelledQueries))), File.ReadAllText(labelledQueries));
 
         foreach (var deployment in new[] { "tsuzumi-silo", "tsuzumi-router" }.Select(Base.Deployment))
         {
@@ -240,7 +244,9 @@ public sealed class KubernetesManifestTests
             Assert.Equal($"{mount.MountPath}/constellation.json", env);
 
             var catalog = CatalogLoader.Parse(File.ReadAllBytes(catalogFile), mount.MountPath, verifyFiles: false);
-            Assert.Empty(catalog.Problems);
+            // The labelled queries lie in the pod beside the catalog (the ConfigMap carries them, above), not on this machine.
+            Assert.Equal($"{mount.MountPath}/{Path.GetFileName(labelledQueries)}", catalog.Catalog.Routing.LabelledQueries);
+            Assert.DoesNotContain(catalog.Problems, problem => problem.Entry != "routing.labelledQueries");
             if (deployment.Metadata.Name != "tsuzumi-silo") continue;
             var models = container.VolumeMounts.Single(mount => pod.Volumes.Single(volume => volume.Name == mount.Name).PersistentVolumeClaim is not null);
             Assert.True(models.ReadOnlyProperty);

@@ -103,6 +103,9 @@ internal sealed class Kustomization
 
     public List<string> GeneratedSecrets { get; init; } = [];
 
+    /// <summary>Each generated ConfigMap's file entries as written: <c>key=path</c> (the key is the mounted file name).</summary>
+    public Dictionary<string, List<string>> ConfigMapFiles { get; init; } = [];
+
     public static Kustomization Load(string folder)
     {
         var stream = new YamlStream();
@@ -117,8 +120,10 @@ internal sealed class Kustomization
         {
             foreach (var generator in Sequence(root, generators).OfType<YamlMappingNode>())
             {
-                names.Add(generator.Children[new YamlScalarNode("name")].ToString());
+                var name = generator.Children[new YamlScalarNode("name")].ToString();
+                names.Add(name);
                 foreach (var file in Sequence(generator, "files")) result.Files.Add(file.ToString().Split('=')[^1]);
+                if (generators == "configMapGenerator") result.ConfigMapFiles[name] = [.. Sequence(generator, "files").Select(file => file.ToString())];
             }
         }
         return result;

@@ -156,10 +156,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     [InlineData("父が亡くなって株を相続することになりました。名義変更の手続きや、相続税の評価額はいつの株価で決まるのでしょうか。")]
     public void A_question_a_visible_domain_fits_nearly_as_well_as_a_hidden_one_goes_to_the_visible_domain(string query)
     {
-        var employee = fixture.Router.Route(query, "acme");
-        using var plainRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { HiddenLeaderRatio = 1 });
+        var employee = fixture.RouterWithoutLabelledQueries.Route(query, "acme");
+        using var plainRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.CatalogWithoutLabelledQueries), fixture.Embedder, new RoutingTuning { HiddenLeaderRatio = 1 });
 
-        var outsider = fixture.Router.Route(query, ConstellationCatalog.PublicTenant);
+        var outsider = fixture.RouterWithoutLabelledQueries.Route(query, ConstellationCatalog.PublicTenant);
 
         Assert.Equal("org-acme", employee.Candidates[0].Id);
         Assert.Equal(["general"], plainRule.Route(query, ConstellationCatalog.PublicTenant).Chosen);
@@ -315,10 +315,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     [InlineData("in monopoly can you borrow money from the bank", "finance")]
     public void A_general_question_using_a_domain_word_in_another_sense_finds_a_neighbour_among_general_s_embedding_examples(string query, string sharedWith)
     {
-        using var withoutThem = new HybridSpecialistRouter(new StaticCatalogSource(WithoutEmbeddingExamples()), fixture.Embedder);
+        using var withoutThem = new HybridSpecialistRouter(new StaticCatalogSource(WithoutEmbeddingExamples(fixture.CatalogWithoutLabelledQueries)), fixture.Embedder);
 
         var before = withoutThem.Route(query, "public");
-        var now = fixture.Router.Route(query, "public");
+        var now = fixture.RouterWithoutLabelledQueries.Route(query, "public");
 
         Assert.Equal(sharedWith, before.Chosen[0]);
         Assert.Equal(["general"], now.Chosen);
@@ -334,7 +334,7 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     public void Embedding_examples_are_embedded_but_leave_a_domain_s_keyword_question_and_its_score_as_they_were(string query, string tenant, string expected)
     {
         var counting = new CountingEmbedder(fixture.Embedder);
-        using var withoutThem = new HybridSpecialistRouter(new StaticCatalogSource(WithoutEmbeddingExamples()), counting);
+        using var withoutThem = new HybridSpecialistRouter(new StaticCatalogSource(WithoutEmbeddingExamples(fixture.Catalog)), counting);
         var embeddedWithout = counting.Sentences;
         using var withThem = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), counting);
 
@@ -346,10 +346,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
         Assert.Equal(withoutThem.Route(query, tenant).Candidates.Single(candidate => candidate.Id == expected), now.Candidates.Single(candidate => candidate.Id == expected));
     }
 
-    private ConstellationCatalog WithoutEmbeddingExamples() => fixture.Catalog with
+    private static ConstellationCatalog WithoutEmbeddingExamples(ConstellationCatalog catalog) => catalog with
     {
-        Specialists = [.. fixture.Catalog.Specialists.Select(specialist => specialist with { EmbeddingExamples = [] })],
-        Version = "without-embedding-examples",
+        Specialists = [.. catalog.Specialists.Select(specialist => specialist with { EmbeddingExamples = [] })],
+        Version = catalog.Version + "-without-embedding-examples",
     };
 
     // English questions made of a specialist's own words, which MiniLM places far from every example: with the embedding
@@ -363,10 +363,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     public void An_english_question_of_a_specialist_s_own_words_reaches_it_though_the_embedding_finds_it_far(string query, string tenant, string expected)
     {
         var fixedShare = new RoutingTuning { EmbeddingWeightStrongLexical = new RoutingTuning().EmbeddingWeightEnglish };
-        using var fixedRouter = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, fixedShare);
+        using var fixedRouter = new HybridSpecialistRouter(new StaticCatalogSource(fixture.CatalogWithoutLabelledQueries), fixture.Embedder, fixedShare);
 
         var before = fixedRouter.Route(query, tenant);
-        var now = fixture.Router.Route(query, tenant);
+        var now = fixture.RouterWithoutLabelledQueries.Route(query, tenant);
 
         Assert.NotEqual(expected, before.Chosen.FirstOrDefault());
         Assert.Equal(expected, now.Chosen[0]);
@@ -380,10 +380,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
     [InlineData("子ども向けの科学の本", "medical")]
     public void A_general_question_sharing_one_word_with_a_domain_goes_to_general(string query, string sharedWith)
     {
-        using var withoutRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.Catalog), fixture.Embedder, new RoutingTuning { LoneWordWeight = 1 });
+        using var withoutRule = new HybridSpecialistRouter(new StaticCatalogSource(fixture.CatalogWithoutLabelledQueries), fixture.Embedder, new RoutingTuning { LoneWordWeight = 1 });
 
         var before = withoutRule.Route(query, "public");
-        var now = fixture.Router.Route(query, "public");
+        var now = fixture.RouterWithoutLabelledQueries.Route(query, "public");
 
         Assert.Equal(sharedWith, before.Chosen[0]);
         Assert.Equal(["general"], now.Chosen);

@@ -1,5 +1,6 @@
 using Tsuzumi.Catalog;
 using Tsuzumi.Router.Routing;
+using Tsuzumi.Router.Routing.Evaluation;
 using Tsuzumi.Router.Tests.Routing;
 using Tsuzumi.Testing;
 
@@ -10,12 +11,26 @@ namespace Tsuzumi.Router.Tests.Routing;
 /// <summary>The real MiniLM model (loaded once: seconds) and the repository's catalog, shared by every routing test.</summary>
 public sealed class RoutingFixture : IDisposable
 {
-    private readonly MiniLmSentenceEmbedder embedder = new();
+    private readonly MiniLmSentenceEmbedder model = new();
+    private readonly MemoizingEmbedder embedder;
+
+    private readonly LeaveSetOutCatalogSource leaveSetOut;
+    private readonly HybridSpecialistRouter leaveSetOutRouter;
+    private readonly Lock leaveSetOutGate = new();
 
     public RoutingFixture()
     {
+        embedder = new MemoizingEmbedder(model);
         Catalog = CatalogLoader.Load(Path.Combine(RepositoryPaths.Root, "config", "constellation.json"), verifyFiles: false).Catalog;
+        CatalogWithoutLabelledQueries = Catalog with
+        {
+            Specialists = [.. Catalog.Specialists.Select(specialist => specialist with { LabelledQueries = [] })],
+            Version = "without-labelled-queries",
+        };
         Router = new HybridSpecialistRouter(new StaticCatalogSource(Catalog), embedder);
+        RouterWithoutLabelledQueries = new HybridSpecialistRouter(new StaticCatalogSource(CatalogWithoutLabelledQueries), embedder);
+        leaveSetOut = new LeaveSetOutCatalogSource(Catalog);
+        leaveSetOutRouter = new HybridSpecialistRouter(leaveSetOut, embedder);
     }
 
     public ISentenceEmbedder Embedder => embedder;
@@ -25,12 +40,36 @@ public sealed class RoutingFixture : IDisposable
     /// <summary>The hybrid router over the repository's catalog with the default tuning.</summary>
     public HybridSpecialistRouter Router { get; }
 
+    /// <summary>
+    /// The catalog's own descriptions, examples and vocabulary without the labelled queries (decision 0029): the
+    /// ground on which each rule of the router is shown, since a labelled near neighbour can settle a query before any
+    /// rule is needed.
+    /// </summary>
+    public ConstellationCatalog CatalogWithoutLabelledQueries { get; }
+
+    public HybridSpecialistRouter RouterWithoutLabelledQueries { get; }
+
+    /// <summary>
+    /// Scores a labelled set as <c>tsuzumi eval routing</c> does: over the catalog without the labelled queries that
+    /// repeat the set's own, so a set that lent its queries to the catalog is still scored as unseen.
+    /// </summary>
+    public (IReadOnlyList<RoutingSliceResult> Slices, IReadOnlyList<RoutingMiss> Misses) EvaluateUnseen(RoutingSet set, string? tenantOverride = null)
+    {
+        lock (leaveSetOutGate)
+        {
+            leaveSetOut.HoldOut(set);
+            return RoutingEvaluator.Evaluate(leaveSetOutRouter, leaveSetOut.Current, set, tenantOverride, timedPasses: 0);
+        }
+    }
+
     public static string SetPath(string name) => Path.Combine(RepositoryPaths.Root, "tests", "Tsuzumi.Router.Tests", "Routing", name);
 
     public void Dispose()
     {
         Router.Dispose();
-        embedder.Dispose();
+        RouterWithoutLabelledQueries.Dispose();
+        leaveSetOutRouter.Dispose();
+        model.Dispose();
     }
 }
 
@@ -61,5 +100,27 @@ internal sealed class CountingEmbedder(ISentenceEmbedder inner) : ISentenceEmbed
     {
         Interlocked.Add(ref sentences, batch.Count);
         return inner.Embed(batch);
+    }
+}
+
+/// <summary>
+/// Embeds each distinct sentence once per test run: every router a test builds over the catalog would otherwise embed
+/// its 1,900 texts again (seconds each). The vectors are the model's own, so decisions are the same.
+/// </summary>
+internal sealed class MemoizingEmbedder(ISentenceEmbedder inner) : ISentenceEmbedder
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> vectors = new(StringComparer.Ordinal);
+
+    public string Name => inner.Name;
+
+    public float[][] Embed(IReadOnlyList<string> batch)
+    {
+        var missing = batch.Where(sentence => !vectors.ContainsKey(sentence)).Distinct(StringComparer.Ordinal).ToArray();
+        if (missing.Length > 0)
+        {
+            var embedded = inner.Embed(missing);
+            for (var i = 0; i < missing.Length; i++) vectors.TryAdd(missing[i], embedded[i]);
+        }
+        return [.. batch.Select(sentence => vectors[sentence])];
     }
 }

@@ -21,13 +21,13 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [Fact]
     public void No_query_repeats_a_catalog_example_or_a_query_of_another_set()
     {
-        var catalogExamples = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples)).Select(Comparable).ToHashSet();
+        var catalogExamples = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples)).Select(RoutingSet.Comparable).ToHashSet();
         var seen = new Dictionary<string, string>();
         foreach (var file in AllSets)
         {
             foreach (var item in RoutingSet.Load(RoutingFixture.SetPath(file)).Items)
             {
-                var key = Comparable(item.Query);
+                var key = RoutingSet.Comparable(item.Query);
                 Assert.False(catalogExamples.Contains(key), $"{file}: '{item.Query}' is a catalog example");
                 Assert.True(seen.TryAdd(key, file), $"{file}: '{item.Query}' is already in {seen.GetValueOrDefault(key)}");
             }
@@ -44,9 +44,9 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     {
         var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples))
             .Concat(AllSets.SelectMany(file => RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Select(item => item.Query)))
-            .Select(Comparable).ToHashSet();
+            .Select(RoutingSet.Comparable).ToHashSet();
 
-        var repeats = RoutingSet.Load(RoutingFixture.SetPath("routing-heldout-4.jsonl")).Items.Where(item => earlier.Contains(Comparable(item.Query))).ToArray();
+        var repeats = RoutingSet.Load(RoutingFixture.SetPath("routing-heldout-4.jsonl")).Items.Where(item => earlier.Contains(RoutingSet.Comparable(item.Query))).ToArray();
 
         Assert.True(repeats.Length <= 5, string.Join('\n', repeats.Select(item => item.Query)));
     }
@@ -69,23 +69,20 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
         string[] inOrder = [.. AllSets, "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl", "routing-heldout-8.jsonl", "routing-heldout-9.jsonl", "routing-heldout-10.jsonl", "routing-heldout-11.jsonl", "routing-heldout-12.jsonl", "routing-heldout-13.jsonl"];
         var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples))
             .Concat(inOrder.TakeWhile(file => file != set).SelectMany(file => RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Select(item => item.Query)))
-            .Select(Comparable).ToHashSet();
+            .Select(RoutingSet.Comparable).ToHashSet();
 
-        var repeats = RoutingSet.Load(RoutingFixture.SetPath(set)).Items.Where(item => !earlier.Add(Comparable(item.Query))).ToArray();
+        var repeats = RoutingSet.Load(RoutingFixture.SetPath(set)).Items.Where(item => !earlier.Add(RoutingSet.Comparable(item.Query))).ToArray();
 
         Assert.True(repeats.Length == 0, string.Join('\n', repeats.Select(item => item.Query)));
     }
 
-    // NFKC, lower case, letters and digits only: "What is NISA?" and "what is ＮＩＳＡ" are the same query.
-    private static string Comparable(string query) =>
-        string.Concat(query.Normalize(System.Text.NormalizationForm.FormKC).ToLowerInvariant().Where(char.IsLetterOrDigit));
 
     [Fact]
     public void The_tuning_set_meets_the_accuracy_targets()
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath("routing-set.jsonl"));
 
-        var (slices, misses) = RoutingEvaluator.Evaluate(fixture.Router, fixture.Catalog, set, timedPasses: 0);
+        var (slices, misses) = fixture.EvaluateUnseen(set);
 
         var all = slices.Single(slice => slice.Lang == "all");
         var report = string.Join('\n', misses.Select(miss => $"{miss.Query}: {string.Join('+', miss.Chosen)} ({miss.Candidates})"));
@@ -119,7 +116,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));
 
-        var (slices, misses) = RoutingEvaluator.Evaluate(fixture.Router, fixture.Catalog, set, timedPasses: 0);
+        var (slices, misses) = fixture.EvaluateUnseen(set);
 
         var all = slices.Single(slice => slice.Lang == "all");
         var report = string.Join('\n', misses.Select(miss => $"{miss.Query}: {string.Join('+', miss.Chosen)} ({miss.Candidates})"));
@@ -132,7 +129,7 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath("routing-set.jsonl"));
 
-        var (slices, _) = RoutingEvaluator.Evaluate(fixture.Router, fixture.Catalog, set, tenantOverride: "public", timedPasses: 0);
+        var (slices, _) = fixture.EvaluateUnseen(set, tenantOverride: "public");
 
         Assert.All(slices, slice => Assert.Equal(0, slice.TenantLeaks));
     }

@@ -16,6 +16,12 @@ public sealed record RoutingReport(
     IReadOnlyList<RoutingAblation> Ablation,
     IReadOnlyList<RoutingMiss> Misses)
 {
+    /// <summary>Per set, how many of the catalog's labelled queries it was scored without (its own queries).</summary>
+    public IReadOnlyDictionary<string, int> HeldOutLabelledQueries { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>How many labelled queries the catalog has in all.</summary>
+    public int LabelledQueries { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -24,11 +30,16 @@ public sealed record RoutingReport(
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Evaluates the hybrid router and both single-signal routers over every set.</summary>
-    public static RoutingReport Run(ICatalogSource catalog, ISentenceEmbedder embedder, IReadOnlyList<RoutingSet> sets, string? tenantOverride = null,
+    /// <summary>
+    /// Evaluates the hybrid router and both single-signal routers over every set, each set without the labelled
+    /// queries that repeat its own (<see cref="LeaveSetOutCatalogSource"/>).
+    /// </summary>
+    public static RoutingReport Run(ConstellationCatalog full, ISentenceEmbedder embedder, IReadOnlyList<RoutingSet> sets, string? tenantOverride = null,
         RoutingTuning? tuning = null)
     {
         tuning ??= new RoutingTuning();
+        var catalog = new LeaveSetOutCatalogSource(full);
+        var heldOut = new Dictionary<string, int>();
         var results = new List<RoutingSliceResult>();
         var misses = new List<RoutingMiss>();
         var ablation = new Dictionary<(string Set, string Lang), double[]>();
@@ -38,6 +49,8 @@ public sealed record RoutingReport(
             using var router = new HybridSpecialistRouter(catalog, embedder, tuning with { Signals = signals[mode] });
             foreach (var set in sets)
             {
+                catalog.HoldOut(set);
+                heldOut[set.Name] = catalog.HeldOut;
                 var (slices, setMisses) = RoutingEvaluator.Evaluate(router, catalog.Current, set, tenantOverride, timedPasses: mode == 0 ? 3 : 0);
                 if (mode == 0)
                 {
@@ -51,9 +64,13 @@ public sealed record RoutingReport(
                 }
             }
         }
-        return new RoutingReport(catalog.Current.Version, embedder.Name, results,
+        return new RoutingReport(full.Version, embedder.Name, results,
             ablation.Select(entry => new RoutingAblation(entry.Key.Set, entry.Key.Lang, entry.Value[0], entry.Value[1], entry.Value[2])).ToArray(),
-            misses);
+            misses)
+        {
+            HeldOutLabelledQueries = heldOut,
+            LabelledQueries = full.Specialists.Sum(specialist => specialist.LabelledQueries.Count),
+        };
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -62,6 +79,11 @@ public sealed record RoutingReport(
     {
         var text = new StringBuilder();
         text.AppendLine(Invariant($"catalog {CatalogVersion}, embedder {Embedder}"));
+        if (LabelledQueries > 0)
+        {
+            text.AppendLine(Invariant($"labelled queries {LabelledQueries}; each set is scored without those that repeat its own queries:"));
+            text.AppendLine("  " + string.Join(", ", HeldOutLabelledQueries.Select(entry => Invariant($"{entry.Key} −{entry.Value}"))));
+        }
         text.AppendLine(Invariant($"{"set",-18} {"lang",-4} {"n",4} {"top-1",7} {"multi-rec",9} {"ood→fb",7} {"extra",6} {"leaks",5} {"p50 ms",7} {"p99 ms",7} {"cpu p50",7} {"cpu p99",7}"));
         foreach (var row in Results)
         {

@@ -57,4 +57,8 @@ public sealed record RoutingSet(string Name, IReadOnlyList<RoutingSetItem> Items
         if (items.Count == 0) throw new InvalidDataException($"routing set {path} has no queries");
         return new RoutingSet(Path.GetFileNameWithoutExtension(path), items);
     }
+
+    /// <summary>A query as repeats are compared: NFKC, lower case, letters and digits only ("What is NISA?" = "what is ＮＩＳＡ").</summary>
+    public static string Comparable(string query) =>
+        string.Concat(query.Normalize(System.Text.NormalizationForm.FormKC).ToLowerInvariant().Where(char.IsLetterOrDigit));
 }

@@ -65,8 +65,8 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [InlineData("routing-heldout-12.jsonl")]
     [InlineData("routing-heldout-13.jsonl")]
     [InlineData("routing-heldout-14.jsonl")]
-    [InlineData("routing-heldout-15.jsonl")]
-    public void A_blind_set_repeats_no_catalog_example_no_query_of_an_earlier_set_and_none_of_its_own(string set)
+    [InlineData("routing-heldout-15.jsonl", 1)]
+    public void A_blind_set_repeats_no_catalog_example_no_query_of_an_earlier_set_and_none_of_its_own(string set, int repeatsOfItsTwin = 0)
     {
         string[] inOrder = [.. AllSets, "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl", "routing-heldout-8.jsonl", "routing-heldout-9.jsonl", "routing-heldout-10.jsonl", "routing-heldout-11.jsonl", "routing-heldout-12.jsonl", "routing-heldout-13.jsonl", "routing-heldout-14.jsonl", "routing-heldout-15.jsonl"];
         var earlier = fixture.Catalog.Specialists.SelectMany(specialist => specialist.Examples.Concat(specialist.EmbeddingExamples))
@@ -75,7 +75,9 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
 
         var repeats = RoutingSet.Load(RoutingFixture.SetPath(set)).Items.Where(item => !earlier.Add(RoutingSet.Comparable(item.Query))).ToArray();
 
-        Assert.True(repeats.Length == 0, string.Join('\n', repeats.Select(item => item.Query)));
+        // Sets 14 and 15 were written at the same time by two authors who could not see each other's set; both wrote
+        // 在宅勤務って週何日までOK？. Both ran blind with it, so it stays in both, and only that one repeat is allowed.
+        Assert.True(repeats.Length == repeatsOfItsTwin, string.Join('\n', repeats.Select(item => item.Query)));
     }
 
 
@@ -96,10 +98,11 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
             Assert.True(slices.Single(slice => slice.Lang == lang).Top1Accuracy >= 0.9, $"{lang} top-1 below 90%\n{report}");
     }
 
-    // Floors a few queries below what the router achieves now (100 %, 100 %, 100 %, 99.2 %, 99.2 %, 98.4 %, 98.2 %, 97.0 %,
-    // 97.1 %, 96.1 % and 94.9 % top-1 since round 11; docs/routing.md), so a regression fails the test; they are guards, never
-    // tuning targets. Sets 8, 9, 10 and 11 were each run blind once (94.8 % after round 7, 93.6 % after round 8, 92.2 % after
-    // round 9, 92.3 % after round 10) and tuned on afterwards.
+    // Floors a few queries below what the router achieves now, each set scored without the labelled queries that repeat
+    // its own (decision 0029): 100 %, 100 %, 100 %, 99.2 %, 98.4 %, 99.2 %, 99.1 %, 99.3 %, 98.6 %, 96.9 %, 97.4 %, 96.7 % and
+    // 96.8 % top-1 for sets 1–13, 96.5 % and 98.0 % for sets 14 and 15 (docs/routing.md), so a regression fails the test;
+    // they are guards, never tuning targets. Sets 8–15 were each run blind once (94.8, 93.6, 92.2, 92.3, 94.7, 93.6 % after
+    // rounds 7–12; 96.5 and 98.0 % with the labelled queries), and sets 8–13 tuned on afterwards.
     [Theory]
     [InlineData("routing-heldout.jsonl", 0.95)]
     [InlineData("routing-heldout-2.jsonl", 0.94)]
@@ -111,9 +114,11 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [InlineData("routing-heldout-8.jsonl", 0.95)]
     [InlineData("routing-heldout-9.jsonl", 0.95)]
     [InlineData("routing-heldout-10.jsonl", 0.96)]
-    [InlineData("routing-heldout-11.jsonl", 0.93)]
+    [InlineData("routing-heldout-11.jsonl", 0.95)]
     [InlineData("routing-heldout-12.jsonl", 0.95)]
-    [InlineData("routing-heldout-13.jsonl", 0.93)]
+    [InlineData("routing-heldout-13.jsonl", 0.95)]
+    [InlineData("routing-heldout-14.jsonl", 0.95)]
+    [InlineData("routing-heldout-15.jsonl", 0.97)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));
@@ -124,6 +129,21 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
         var report = string.Join('\n', misses.Select(miss => $"{miss.Query}: {string.Join('+', miss.Chosen)} ({miss.Candidates})"));
         Assert.True(all.Top1Accuracy >= top1Floor, $"held-out top-1 {all.Top1Accuracy:P1}\n{report}");
         Assert.Equal(0, all.TenantLeaks);
+    }
+
+    // The labelled queries come from the older sets only (decision 0029): the newest blind sets lend none, so they
+    // measure the router on questions it has never seen, leave-set-out or not.
+    [Theory]
+    [InlineData("routing-heldout-14.jsonl")]
+    [InlineData("routing-heldout-15.jsonl")]
+    public void The_newest_blind_sets_lend_no_query_to_the_labelled_queries(string file)
+    {
+        var labelled = fixture.Catalog.Specialists.SelectMany(specialist => specialist.LabelledQueries).Select(RoutingSet.Comparable).ToHashSet();
+
+        var lent = RoutingSet.Load(RoutingFixture.SetPath(file)).Items.Where(item => labelled.Contains(RoutingSet.Comparable(item.Query))).ToArray();
+
+        Assert.True(labelled.Count > 1000, $"{labelled.Count} labelled queries");
+        Assert.Empty(lent);
     }
 
     [Fact]

@@ -44,6 +44,9 @@ public static class RouterServiceExtensions
         AddBus(builder, configureBus);
         AddTokenStreaming(builder);
 
+        // Optional: a file that keeps the catalog's vectors between starts (the labelled queries take seconds to embed).
+        if (builder.Configuration["Routing:EmbeddingCache"] is { Length: > 0 } embeddingCache)
+            services.AddSingleton(new RoutingEmbeddingCache(embeddingCache));
         services.AddSpecialistRouting();
         services.AddSingleton<RequestLimits>();
         services.AddScoped<SpecialistFanOut>();

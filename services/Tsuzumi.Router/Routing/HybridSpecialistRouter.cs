@@ -16,12 +16,15 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
     private readonly ICatalogSource catalogSource;
     private readonly ISentenceEmbedder? embedder;
     private readonly RoutingTuning tuning;
+    private readonly RoutingEmbeddingCache? embeddingCache;
     private readonly Lock rebuildGate = new();
     private RoutingIndex index;
 
-    public HybridSpecialistRouter(ICatalogSource catalogSource, ISentenceEmbedder embedder, RoutingTuning? tuning = null)
+    /// <param name="embeddingCache">Keeps the catalog's vectors between runs (null: embed them at every start).</param>
+    public HybridSpecialistRouter(ICatalogSource catalogSource, ISentenceEmbedder embedder, RoutingTuning? tuning = null, RoutingEmbeddingCache? embeddingCache = null)
     {
         this.catalogSource = catalogSource;
+        this.embeddingCache = embeddingCache;
         this.tuning = tuning ?? new RoutingTuning();
         if (this.tuning.Signals is not (RoutingSignals.Hybrid or RoutingSignals.EmbeddingOnly or RoutingSignals.LexicalOnly))
             throw new ArgumentException($"unknown routing signals '{this.tuning.Signals}'", nameof(tuning));
@@ -35,7 +38,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
         if (this.tuning.LoneWordShare < 0 || this.tuning.LoneWordContext < 0) throw new ArgumentException("the lone-word share and context must not be negative", nameof(tuning));
         if (this.tuning.HiddenLeaderRatio is not (> 0 and <= 1)) throw new ArgumentException("the hidden-leader ratio must be in (0, 1]", nameof(tuning));
         this.embedder = this.tuning.Signals == RoutingSignals.LexicalOnly ? null : embedder;
-        index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null);
+        index = RoutingIndex.Build(catalogSource.Current, this.embedder, previous: null, embeddingCache);
         catalogSource.Changed += OnCatalogChanged;
     }
 
@@ -243,7 +246,7 @@ public sealed class HybridSpecialistRouter : ISpecialistRouter, IDisposable
     {
         var current = Volatile.Read(ref index);
         if (current.Version == catalog.Version) return current;
-        var rebuilt = RoutingIndex.Build(catalog, embedder, current);
+        var rebuilt = RoutingIndex.Build(catalog, embedder, current, embeddingCache);
         Volatile.Write(ref index, rebuilt);
         IndexBuilds++;
         return rebuilt;

@@ -38,7 +38,8 @@ internal sealed class RoutingIndex
     /// <summary>Vectors by source text, so the next catalog version re-embeds only what changed.</summary>
     public IReadOnlyDictionary<string, float[]> EmbeddingsByText { get; }
 
-    public static RoutingIndex Build(ConstellationCatalog catalog, ISentenceEmbedder? embedder, RoutingIndex? previous)
+    /// <summary>Builds the index; vectors come from <paramref name="previous"/>, then <paramref name="cache"/>, then the embedder.</summary>
+    public static RoutingIndex Build(ConstellationCatalog catalog, ISentenceEmbedder? embedder, RoutingIndex? previous, RoutingEmbeddingCache? cache = null)
     {
         var lexicalTexts = catalog.Specialists.Select(specialist => (IReadOnlyList<string>)[specialist.Description, .. specialist.Examples]).ToArray();
         var lexical = new LexicalIndex(catalog.Specialists
@@ -56,13 +57,20 @@ internal sealed class RoutingIndex
             {
                 if (reusable.TryGetValue(text, out var vector)) known[text] = vector;
             }
+            cache?.Fill(embedder, texts.SelectMany(list => list), known);
             var missing = texts.SelectMany(list => list).Distinct(StringComparer.Ordinal).Where(text => !known.ContainsKey(text)).ToArray();
+            var embedded = new List<KeyValuePair<string, float[]>>(missing.Length);
             // Batches of similar size: the encoder pads each batch to its longest sentence.
             foreach (var batch in missing.OrderBy(text => text.Length).Chunk(32))
             {
                 var vectors = embedder.Embed(batch);
-                for (var i = 0; i < batch.Length; i++) known[batch[i]] = vectors[i];
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    known[batch[i]] = vectors[i];
+                    embedded.Add(new(batch[i], vectors[i]));
+                }
             }
+            cache?.Add(embedder, embedded);
         }
         var embeddings = texts.Select(list => embedder is null ? [] : list.Select(text => known[text]).ToArray()).ToArray();
         return new RoutingIndex(catalog, lexical, embeddings, known);

@@ -43,7 +43,7 @@ internal static class RoutingEvalCommand
 
                 Console.Error.WriteLine("tsuzumi eval routing: loading the embedding model…");
                 using var embedder = new MiniLmSentenceEmbedder();
-                var report = RoutingReport.Run(loaded.Catalog, embedder, labelled, parse.GetValue(tenant));
+                var report = RoutingReport.Run(loaded.Catalog, embedder, labelled, parse.GetValue(tenant), embeddingCache: new RoutingEmbeddingCache(RoutingEmbeddingCache.DefaultPath));
                 Console.Out.Write(parse.GetValue(json) ? report.ToJson() + Environment.NewLine : report.ToText(parse.GetValue(misses)));
                 return 0;
             }

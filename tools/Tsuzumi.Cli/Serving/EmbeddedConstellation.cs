@@ -60,6 +60,8 @@ public sealed class EmbeddedConstellation : IAsyncDisposable
             // Free ports, so two embedded constellations (or a test beside a running server) never collide.
             ["Orleans:SiloPort"] = FreeTcpPort().ToString(),
             ["Orleans:GatewayPort"] = FreeTcpPort().ToString(),
+            // The catalog's vectors survive between runs: a second `tsuzumi ask` does not embed the labelled queries again.
+            ["Routing:EmbeddingCache"] = Tsuzumi.Router.Routing.RoutingEmbeddingCache.DefaultPath,
         });
         coreBuilder.Configuration.AddInMemoryCollection(LogLevels(logLevel));
         if (coreSettings is not null) coreBuilder.Configuration.AddInMemoryCollection(coreSettings);

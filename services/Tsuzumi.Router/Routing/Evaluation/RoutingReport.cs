@@ -35,7 +35,7 @@ public sealed record RoutingReport(
     /// queries that repeat its own (<see cref="LeaveSetOutCatalogSource"/>).
     /// </summary>
     public static RoutingReport Run(ConstellationCatalog full, ISentenceEmbedder embedder, IReadOnlyList<RoutingSet> sets, string? tenantOverride = null,
-        RoutingTuning? tuning = null)
+        RoutingTuning? tuning = null, RoutingEmbeddingCache? embeddingCache = null)
     {
         tuning ??= new RoutingTuning();
         var catalog = new LeaveSetOutCatalogSource(full);
@@ -46,7 +46,7 @@ public sealed record RoutingReport(
         var signals = new[] { RoutingSignals.Hybrid, RoutingSignals.EmbeddingOnly, RoutingSignals.LexicalOnly };
         for (var mode = 0; mode < signals.Length; mode++)
         {
-            using var router = new HybridSpecialistRouter(catalog, embedder, tuning with { Signals = signals[mode] });
+            using var router = new HybridSpecialistRouter(catalog, embedder, tuning with { Signals = signals[mode] }, embeddingCache);
             foreach (var set in sets)
             {
                 catalog.HoldOut(set);

@@ -7,7 +7,7 @@ namespace Tsuzumi.Router.Routing;
 
 /// <summary>
 /// The vectors of catalog texts (descriptions, examples, labelled queries) kept in one file between runs, so that a
-/// start embeds only the texts it has never seen: MiniLM takes about 6 s on one core for the 1,442 labelled queries.
+/// start embeds only the texts it has never seen: MiniLM takes about 6 s on one core per 1,500 labelled queries.
 /// Keyed by the first 128 bits of each text's SHA-256 and valid for one embedder (<see cref="ISentenceEmbedder.Name"/>). A file written for
 /// another embedder, or a torn or foreign file, is ignored and rewritten. Queries are never cached. The file only grows
 /// with new texts; delete it to trim it. Written here: no maintained .NET library keeps a small vector file.

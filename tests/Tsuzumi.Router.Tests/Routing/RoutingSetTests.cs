@@ -105,10 +105,10 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     }
 
     // Floors a few queries below what the router achieves now, each set scored without the labelled queries that repeat
-    // its own (decision 0029): 100 %, 100 %, 100 %, 99.2 %, 98.4 %, 99.2 %, 99.1 %, 99.3 %, 98.6 %, 96.9 %, 97.4 %, 96.7 % and
-    // 96.8 % top-1 for sets 1–13, 96.5 % and 98.0 % for sets 14 and 15 (docs/routing.md), so a regression fails the test;
-    // they are guards, never tuning targets. Sets 8–15 were each run blind once (94.8, 93.6, 92.2, 92.3, 94.7, 93.6 % after
-    // rounds 7–12; 96.5 and 98.0 % with the labelled queries), and sets 8–13 tuned on afterwards.
+    // its own (decision 0029): from 100 % (sets 1–3) down to 93.3 % (set 17) top-1; the table is in docs/routing.md,
+    // "Round 14". A regression fails the test; they are guards, never tuning targets. Sets 8–19 were each run blind once
+    // (8–13: 94.8, 93.6, 92.2, 92.3, 94.7, 93.6 % after rounds 7–12; 14–17: 96.5, 98.0, 94.7, 93.3 % with the labelled
+    // queries of sets up to 13; 18 and 19 after round 14), and sets 8–13 tuned on afterwards.
     [Theory]
     [InlineData("routing-heldout.jsonl", 0.95)]
     [InlineData("routing-heldout-2.jsonl", 0.94)]
@@ -125,6 +125,8 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [InlineData("routing-heldout-13.jsonl", 0.95)]
     [InlineData("routing-heldout-14.jsonl", 0.95)]
     [InlineData("routing-heldout-15.jsonl", 0.97)]
+    [InlineData("routing-heldout-16.jsonl", 0.95)]
+    [InlineData("routing-heldout-17.jsonl", 0.93)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));
@@ -140,8 +142,8 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     // The labelled queries come from the older sets only (decision 0029): the newest blind sets lend none, so they
     // measure the router on questions it has never seen, leave-set-out or not.
     [Theory]
-    [InlineData("routing-heldout-14.jsonl")]
-    [InlineData("routing-heldout-15.jsonl")]
+    [InlineData("routing-heldout-18.jsonl")]
+    [InlineData("routing-heldout-19.jsonl")]
     public void The_newest_blind_sets_lend_no_query_to_the_labelled_queries(string file)
     {
         var labelled = fixture.Catalog.Specialists.SelectMany(specialist => specialist.LabelledQueries).Select(RoutingSet.Comparable).ToHashSet();

@@ -127,6 +127,8 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     [InlineData("routing-heldout-15.jsonl", 0.97)]
     [InlineData("routing-heldout-16.jsonl", 0.95)]
     [InlineData("routing-heldout-17.jsonl", 0.93)]
+    [InlineData("routing-heldout-18.jsonl", 0.95)]
+    [InlineData("routing-heldout-19.jsonl", 0.93)]
     public void A_held_out_set_is_routed_as_well_as_measured_and_leaks_nothing(string file, double top1Floor)
     {
         var set = RoutingSet.Load(RoutingFixture.SetPath(file));

@@ -147,8 +147,8 @@ public sealed class RoutingSetTests(RoutingFixture fixture)
     // The labelled queries come from the older sets only (decision 0029): the newest blind sets lend none, so they
     // measure the router on questions it has never seen, leave-set-out or not.
     [Theory]
-    [InlineData("routing-heldout-18.jsonl")]
-    [InlineData("routing-heldout-19.jsonl")]
+    [InlineData("routing-heldout-20.jsonl")]
+    [InlineData("routing-heldout-21.jsonl")]
     public void The_newest_blind_sets_lend_no_query_to_the_labelled_queries(string file)
     {
         var labelled = fixture.Catalog.Specialists.SelectMany(specialist => specialist.LabelledQueries).Select(RoutingSet.Comparable).ToHashSet();

@@ -13,7 +13,7 @@ internal static class RoutingEvalCommand
 {
     private const string SetFolder = "tests/Tsuzumi.Router.Tests/Routing";
 
-    private static readonly string[] DefaultSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl", "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl", "routing-heldout-8.jsonl", "routing-heldout-9.jsonl", "routing-heldout-10.jsonl", "routing-heldout-11.jsonl", "routing-heldout-12.jsonl", "routing-heldout-13.jsonl", "routing-heldout-14.jsonl", "routing-heldout-15.jsonl", "routing-heldout-16.jsonl", "routing-heldout-17.jsonl", "routing-heldout-18.jsonl", "routing-heldout-19.jsonl"];
+    private static readonly string[] DefaultSets = ["routing-set.jsonl", "routing-heldout.jsonl", "routing-heldout-2.jsonl", "routing-heldout-3.jsonl", "routing-heldout-4.jsonl", "routing-heldout-5.jsonl", "routing-heldout-6.jsonl", "routing-heldout-7.jsonl", "routing-heldout-8.jsonl", "routing-heldout-9.jsonl", "routing-heldout-10.jsonl", "routing-heldout-11.jsonl", "routing-heldout-12.jsonl", "routing-heldout-13.jsonl", "routing-heldout-14.jsonl", "routing-heldout-15.jsonl", "routing-heldout-16.jsonl", "routing-heldout-17.jsonl", "routing-heldout-18.jsonl", "routing-heldout-19.jsonl", "routing-heldout-20.jsonl", "routing-heldout-21.jsonl"];
 
     public static Command Create()
     {

@@ -151,8 +151,10 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
 
     // Inheriting shares is finance's question, though ACME's rules (hidden from outsiders) explain 名義変更の手続き a shade
     // better: the visible domain fits nearly as well, so the hidden leader steps aside instead of making it fall back.
+    // (祖母から株を相続しました。名義変更の手続きと、相続税の評価額の決まり方を知りたいです。 was the other example until round 15's
+    // 24-word embedding cut: without labelled queries finance then scores 0.79 of org-acme and it falls back; the shipped
+    // catalog's labelled queries send it to finance, checked below.)
     [Theory]
-    [InlineData("祖母から株を相続しました。名義変更の手続きと、相続税の評価額の決まり方を知りたいです。")]
     [InlineData("父が亡くなって株を相続することになりました。名義変更の手続きや、相続税の評価額はいつの株価で決まるのでしょうか。")]
     public void A_question_a_visible_domain_fits_nearly_as_well_as_a_hidden_one_goes_to_the_visible_domain(string query)
     {
@@ -163,6 +165,15 @@ public sealed class HybridSpecialistRouterTests(RoutingFixture fixture)
 
         Assert.Equal("org-acme", employee.Candidates[0].Id);
         Assert.Equal(["general"], plainRule.Route(query, ConstellationCatalog.PublicTenant).Chosen);
+        Assert.Equal("finance", outsider.Chosen[0]);
+        Assert.False(outsider.FellBack);
+    }
+
+    [Fact]
+    public void Inheriting_shares_asked_from_outside_goes_to_finance_with_the_shipped_labelled_queries()
+    {
+        var outsider = fixture.Router.Route("祖母から株を相続しました。名義変更の手続きと、相続税の評価額の決まり方を知りたいです。", ConstellationCatalog.PublicTenant);
+
         Assert.Equal("finance", outsider.Chosen[0]);
         Assert.False(outsider.FellBack);
     }

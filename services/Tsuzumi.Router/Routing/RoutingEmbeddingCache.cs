@@ -97,7 +97,7 @@ public sealed class RoutingEmbeddingCache(string path)
 
     private void Save(string embedder, Dictionary<UInt128, float[]> cached)
     {
-        var dimensions = cached.Values.First().Length;
+        var dimensions = cached.Values.First().Length; // one embedder per file: every vector has its width
         var folder = Path.GetDirectoryName(FilePath)!;
         Directory.CreateDirectory(folder);
         var temporary = Path.Combine(folder, $".{Path.GetFileName(FilePath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -108,11 +108,10 @@ public sealed class RoutingEmbeddingCache(string path)
                 writer.Write(Format);
                 writer.Write(embedder);
                 writer.Write(dimensions);
-                writer.Write(cached.Count(entry => entry.Value.Length == dimensions));
+                writer.Write(cached.Count);
                 Span<byte> key = stackalloc byte[16];
                 foreach (var (hash, vector) in cached)
                 {
-                    if (vector.Length != dimensions) continue;
                     BinaryPrimitives.WriteUInt128LittleEndian(key, hash);
                     writer.Write(key);
                     writer.Write(MemoryMarshal.AsBytes(vector.AsSpan()));

@@ -53,24 +53,20 @@ internal sealed class RoutingIndex
         if (embedder is not null)
         {
             var reusable = previous?.EmbeddingsByText ?? new Dictionary<string, float[]>();
-            foreach (var text in texts.SelectMany(list => list).Distinct(StringComparer.Ordinal))
+            var distinct = texts.SelectMany(list => list).Distinct(StringComparer.Ordinal).ToArray();
+            foreach (var text in distinct)
             {
                 if (reusable.TryGetValue(text, out var vector)) known[text] = vector;
             }
-            cache?.Fill(embedder, texts.SelectMany(list => list), known);
-            var missing = texts.SelectMany(list => list).Distinct(StringComparer.Ordinal).Where(text => !known.ContainsKey(text)).ToArray();
-            var embedded = new List<KeyValuePair<string, float[]>>(missing.Length);
+            cache?.Fill(embedder, distinct, known);
+            var missing = distinct.Where(text => !known.ContainsKey(text)).ToArray();
             // Batches of similar size: the encoder pads each batch to its longest sentence.
             foreach (var batch in missing.OrderBy(text => text.Length).Chunk(32))
             {
                 var vectors = embedder.Embed(batch);
-                for (var i = 0; i < batch.Length; i++)
-                {
-                    known[batch[i]] = vectors[i];
-                    embedded.Add(new(batch[i], vectors[i]));
-                }
+                for (var i = 0; i < batch.Length; i++) known[batch[i]] = vectors[i];
             }
-            cache?.Add(embedder, embedded);
+            cache?.Add(embedder, missing.Select(text => KeyValuePair.Create(text, known[text])).ToArray());
         }
         var embeddings = texts.Select(list => embedder is null ? [] : list.Select(text => known[text]).ToArray()).ToArray();
         return new RoutingIndex(catalog, lexical, embeddings, known);
